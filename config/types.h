@@ -1,0 +1,155 @@
+// Plain, validated configuration values. The loader (config/loader.cpp) builds these from YAML;
+// everything else only reads them. They are immutable once inside a Config snapshot, which is
+// shared by every worker thread through std::shared_ptr<const Config>.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+namespace gw::config {
+
+using Duration = std::chrono::milliseconds;
+using HeaderList = std::vector<std::pair<std::string, std::string>>;  // names lower-case
+
+// Where a value came from, for error messages that name file:line:col.
+struct SourceMark {
+    std::string file;
+    int line = 0;  // 1-based
+    int col = 0;   // 1-based
+    std::string str() const { return file + ":" + std::to_string(line) + ":" + std::to_string(col); }
+};
+
+struct Endpoint {
+    std::string host;  // literal address, "0.0.0.0", "::" or a name
+    std::uint16_t port = 0;
+    std::string str() const;  // "host:port", IPv6 in brackets
+};
+
+struct Cidr {
+    boost::asio::ip::address network;
+    unsigned prefix = 0;
+    bool contains(const boost::asio::ip::address& a) const;
+};
+
+struct ServerTls {
+    std::string cert_file;
+    std::string key_file;
+    std::string min_version = "1.2";  // "1.2" | "1.3"
+    std::string client_ca_file;       // empty: no client certificates asked
+};
+
+struct Limits {
+    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_body_bytes = 10 * 1024 * 1024;
+    Duration header_timeout = std::chrono::seconds(10);
+    Duration idle_timeout = std::chrono::seconds(60);
+    std::size_t max_connections = 10000;
+};
+
+struct ServerConfig {
+    std::vector<Endpoint> listen;  // at least one
+    unsigned workers = 0;          // 0: one per core (resolved by the server)
+    std::optional<ServerTls> tls;
+    Limits limits;
+    std::vector<Cidr> trusted_proxies;
+    Duration drain_timeout = std::chrono::seconds(30);
+};
+
+struct AdminConfig {
+    std::optional<Endpoint> listen;  // absent: no admin listener
+    std::string token;               // empty: no token required
+};
+
+enum class LogLevel { debug, info, warn, error };
+
+struct LogConfig {
+    LogLevel level = LogLevel::info;
+    std::string access = "stdout";            // "stdout" | "off" | a file path
+    std::vector<std::string> redact_headers;  // lower-case
+};
+
+struct Target {
+    std::string url;  // as written
+    bool tls = false; // https://
+    std::string host;
+    std::uint16_t port = 0;
+    std::string base_path;  // path part of the url, "" when none; prefixed to forwarded paths
+    unsigned weight = 1;
+};
+
+enum class Balance { round_robin, least_request, random };
+
+struct UpstreamTls {
+    bool verify = true;
+    std::string ca_file;   // empty: system store
+    std::string sni;       // empty: the target host
+    std::string cert_file; // client certificate, optional
+    std::string key_file;
+};
+
+struct Credentials {
+    enum class Type { none, bearer, header, basic, query };
+    Type type = Type::none;
+    std::string name;   // header: header name (lower-case); query: parameter name
+    std::string value;  // bearer: token; header/query: value; basic: "user:password"
+};
+
+struct Upstream {
+    std::string name;
+    SourceMark mark;
+    std::vector<Target> targets;  // at least one
+    Balance balance = Balance::round_robin;
+    Duration connect_timeout = std::chrono::seconds(5);
+    Duration response_timeout = std::chrono::seconds(30);
+    std::size_t keepalive_max_idle = 64;
+    Duration keepalive_idle_timeout = std::chrono::seconds(60);
+    UpstreamTls tls;
+    Credentials credentials;
+};
+
+struct HeaderOps {
+    HeaderList set;                  // replaces any existing value
+    std::vector<std::string> remove; // lower-case
+    bool empty() const { return set.empty() && remove.empty(); }
+};
+
+struct Respond {
+    unsigned status = 200;
+    HeaderList headers;
+    std::string body;
+};
+
+struct RouteMatch {
+    std::string path;                  // "/a/{id}", "/api/*", "~ ^/re$"
+    std::vector<std::string> methods;  // upper-case; empty: any
+    std::string host;                  // lower-case; "" any; "*.example.com" wildcard
+    HeaderList headers;                // exact matches, names lower-case
+};
+
+struct Rewrite {
+    std::string path;          // template with {param}; "" none
+    std::string strip_prefix;  // "" none
+};
+
+struct RouteSpec {
+    std::string name;
+    SourceMark mark;       // the route's own node
+    SourceMark path_mark;  // match.path, for conflict errors
+    RouteMatch match;
+    std::shared_ptr<const Upstream> upstream;  // exactly one of upstream and respond
+    std::optional<Respond> respond;
+    Rewrite rewrite;
+    std::optional<Duration> timeout;  // overrides upstream response timeout
+    HeaderOps request_headers;
+    HeaderOps response_headers;
+};
+
+}  // namespace gw::config
