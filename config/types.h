@@ -141,6 +141,7 @@ struct Rewrite {
 
 struct RouteSpec {
     std::string name;
+    std::string key;       // "routes[2]": key path within its own file, for error messages
     SourceMark mark;       // the route's own node
     SourceMark path_mark;  // match.path, for conflict errors
     RouteMatch match;

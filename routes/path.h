@@ -15,9 +15,9 @@ struct SplitTarget {
 };
 
 // Splits an origin-form request target and normalises its path: percent-encoded unreserved
-// characters decoded, other escapes upper-cased, dot-segments resolved, "//" kept. Returns
-// nullopt for targets that must be refused with 400 (not origin-form, bad escapes, an encoded
-// '/' or NUL, a ".." that climbs above the root).
+// characters decoded, other escapes upper-cased, dot-segments resolved ("/../a" stays at the
+// root: "/a"), "//" kept. Returns nullopt for targets that must be refused with 400 (not
+// origin-form, bad escapes, an encoded '/' or '\' or NUL, raw control characters or '\').
 std::optional<SplitTarget> normalize_target(std::string_view target);
 
 // The path to send upstream for a matched route: rewrite.path with {params} substituted, or

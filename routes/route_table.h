@@ -17,7 +17,8 @@ namespace gw::routes {
 
 using Params = std::vector<std::pair<std::string, std::string>>;  // {name} -> decoded value
 
-class CompiledMatcher;  // path/host/header matching internals (route_table.cpp)
+class CompiledMatcher;  // path/host/header matching internals (compiled_matcher.h)
+struct RouteIndex;      // lookup indexes (route_table.cpp)
 
 struct CompiledRoute {
     config::RouteSpec spec;
@@ -30,7 +31,7 @@ enum class MatchStatus { found, not_found, method_not_allowed };
 struct RequestView {
     std::string_view method;  // as sent, e.g. "GET"
     std::string_view host;    // lower-case, port removed; "" when absent
-    std::string_view path;    // normalised (see normalize_path), no query
+    std::string_view path;    // normalised (see normalize_target), no query
     const boost::beast::http::fields* headers = nullptr;
 };
 
@@ -54,8 +55,8 @@ public:
 
 private:
     std::vector<CompiledRoute> routes_;
-    // lookup indexes are private details of route_table.cpp
-    std::shared_ptr<const void> index_;
+    // Lookup indexes, private details of route_table.cpp; null in a default-constructed table.
+    std::shared_ptr<const RouteIndex> index_;
 };
 
 }  // namespace gw::routes

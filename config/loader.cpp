@@ -1,0 +1,66 @@
+// load_config: the one entry point. Reads every file, parses each section, resolves names
+// across files, compiles the route table, and only then decides: any error at all means no
+// Config, so a bad reload never replaces a good snapshot.
+#include <exception>
+
+#include "config/config.h"
+#include "config/includes.h"
+#include "config/sections.h"
+
+namespace gw::config {
+namespace {
+
+Value section(const std::optional<Value>& v, const char* name) {
+    // An absent section is read like an empty one, so its defaults (listen 0.0.0.0:8080) apply.
+    return v ? *v : Value{YAML::Node(), name};
+}
+
+LoadResult load(const std::string& path) {
+    Errors errors;
+    std::vector<Document> docs = load_documents(path, errors);
+    if (docs.empty()) return LoadResult{nullptr, std::move(errors.lines())};
+
+    auto config = std::make_shared<Config>();
+    config->source = path;
+    const Document& main = docs.front();
+    Context main_ctx = main.context(errors);
+    parse_server(main_ctx, section(main.server, "server"), config->server);
+    parse_admin(main_ctx, section(main.admin, "admin"), config->admin);
+    parse_log(main_ctx, section(main.log, "log"), config->log);
+
+    // Upstreams first, from every file: a route may name an upstream defined in any file.
+    UpstreamMap upstreams;
+    for (const auto& doc : docs) {
+        if (doc.upstreams) parse_upstreams(doc.context(errors), *doc.upstreams, upstreams);
+    }
+    NameMarks route_names;
+    std::vector<RouteSpec> specs;
+    for (const auto& doc : docs) {
+        if (doc.routes) {
+            parse_routes(doc.context(errors), *doc.routes, upstreams, route_names, specs);
+        }
+    }
+    for (auto& [name, upstream] : upstreams) config->upstreams.push_back(upstream);
+    // Built even when earlier errors exist, so conflicts and bad regexes show up in the same run.
+    config->routes = routes::RouteTable::build(std::move(specs), errors.lines());
+
+    if (!errors.empty()) return LoadResult{nullptr, std::move(errors.lines())};
+    return LoadResult{std::move(config), {}};
+}
+
+}  // namespace
+
+LoadResult load_config(const std::string& path) {
+    // The contract is "never throws": whatever escapes the parsers becomes an error line.
+    try {
+        return load(path);
+    } catch (const YAML::Exception& e) {
+        return LoadResult{nullptr, {path + ": invalid configuration: " + e.what()}};
+    } catch (const std::exception& e) {
+        return LoadResult{nullptr, {path + ": cannot load configuration: " + e.what()}};
+    } catch (...) {
+        return LoadResult{nullptr, {path + ": cannot load configuration: unknown error"}};
+    }
+}
+
+}  // namespace gw::config

@@ -1,0 +1,37 @@
+// Internal to config/: one parser per top-level section. Each reads its node, appends every
+// problem to ctx.errors and fills what it could; the loader decides at the end whether the
+// result is usable (only when there are no errors at all).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/errors.h"
+#include "config/node_reader.h"
+#include "config/types.h"
+
+namespace gw::config {
+
+void parse_server(const Context& ctx, const Value& v, ServerConfig& out);
+void parse_admin(const Context& ctx, const Value& v, AdminConfig& out);
+void parse_log(const Context& ctx, const Value& v, LogConfig& out);
+
+// Upstreams from every file, by name. An upstream with errors is still recorded, so that routes
+// naming it do not add a misleading "unknown upstream" on top.
+using UpstreamMap = std::map<std::string, std::shared_ptr<Upstream>>;
+void parse_upstreams(const Context& ctx, const Value& v, UpstreamMap& out);
+void parse_credentials(const Context& ctx, const Value& v, Credentials& out);
+
+// Route names seen so far (all files), for "already defined at" errors.
+using NameMarks = std::map<std::string, SourceMark>;
+void parse_routes(const Context& ctx, const Value& v, const UpstreamMap& upstreams,
+                  NameMarks& names, std::vector<RouteSpec>& out);
+// match:, and the headers: section of a route (request/response header operations).
+void parse_match(const Context& ctx, const Value& v, RouteSpec& spec);
+void parse_route_headers(const Context& ctx, const Value& v, RouteSpec& spec);
+// A header map (name -> value) with names lower-cased and checked.
+HeaderList read_header_map(const Context& ctx, const Value& v);
+
+}  // namespace gw::config

@@ -1,0 +1,16 @@
+// Small text checks shared by the section parsers (HTTP tokens, case folding).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace gw::config {
+
+// RFC 9110 token: what header names and methods are made of.
+bool is_token(std::string_view s);
+std::string to_lower(std::string_view s);
+std::string to_upper(std::string_view s);
+// A name used as a YAML reference (upstream names): letters, digits, '-', '_', '.'.
+bool is_simple_name(std::string_view s);
+
+}  // namespace gw::config

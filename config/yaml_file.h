@@ -1,0 +1,22 @@
+// Reading files from disk for the loader: YAML documents, and the small text files behind
+// `*_file` keys (secrets mounted into containers).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/errors.h"
+
+namespace gw::config {
+
+// Parses `ctx.file`. A missing or unreadable file, or a YAML syntax error, is reported to
+// ctx.errors (with line:col for syntax errors) and gives nullopt. An empty file is an empty map.
+std::optional<YAML::Node> read_yaml_file(const Context& ctx);
+
+// Whole file contents, with trailing "\n" / "\r\n" removed (editors add one; a secret never
+// ends with a newline). On failure returns false and sets `error` to strerror(errno).
+bool read_text_file(const std::string& path, std::string& out, std::string& error);
+
+}  // namespace gw::config

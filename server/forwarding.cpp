@@ -1,0 +1,203 @@
+#include "server/forwarding.h"
+
+#include <array>
+#include <cctype>
+#include <random>
+
+#include <boost/beast/core/detail/base64.hpp>
+
+namespace gw::server {
+namespace {
+
+void append_pct_encoded(std::string& out, std::string_view s) {
+    static const char* hex = "0123456789ABCDEF";
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+std::mt19937_64& rng() {
+    thread_local std::mt19937_64 engine{std::random_device{}()};
+    return engine;
+}
+
+void append_random_hex(std::string& out, std::size_t digits) {
+    static const char* hex = "0123456789abcdef";
+    while (digits > 0) {
+        std::uint64_t r = rng()();
+        for (int i = 0; i < 16 && digits > 0; ++i, --digits, r >>= 4) out += hex[r & 15];
+    }
+}
+
+bool is_lower_hex(std::string_view s) {
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+
+}  // namespace
+
+void strip_hop_by_hop(http::fields& fields) {
+    // Headers named in Connection are hop-by-hop too; collect them before erasing.
+    std::vector<std::string> named;
+    for (auto it = fields.find(http::field::connection);
+         it != fields.end() && it->name() == http::field::connection; ++it) {
+        std::string_view v = it->value();
+        while (!v.empty()) {
+            auto comma = v.find(',');
+            auto token = trim(v.substr(0, comma));
+            if (!token.empty()) named.emplace_back(token);
+            if (comma == std::string_view::npos) break;
+            v.remove_prefix(comma + 1);
+        }
+    }
+    for (const auto& n : named) fields.erase(n);
+    static constexpr std::array kHopByHop = {
+        http::field::connection,         http::field::keep_alive,
+        http::field::proxy_connection,   http::field::proxy_authenticate,
+        http::field::proxy_authorization, http::field::te,
+        http::field::trailer,            http::field::transfer_encoding,
+        http::field::upgrade};
+    for (auto f : kHopByHop) fields.erase(f);
+}
+
+bool is_trusted(const boost::asio::ip::address& peer, const std::vector<config::Cidr>& trusted) {
+    for (const auto& c : trusted)
+        if (c.contains(peer)) return true;
+    return false;
+}
+
+std::string client_ip(const boost::asio::ip::address& peer, bool peer_trusted,
+                      std::string_view forwarded_for, const std::vector<config::Cidr>& trusted) {
+    if (!peer_trusted || forwarded_for.empty()) return peer.to_string();
+    // Walk from the right: the first hop that is not a trusted proxy is the client.
+    std::string_view rest = forwarded_for;
+    while (!rest.empty()) {
+        auto comma = rest.rfind(',');
+        auto hop = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+        boost::system::error_code ec;
+        auto addr = boost::asio::ip::make_address(std::string(hop), ec);
+        if (ec) return peer.to_string();  // garbage: do not believe any of it
+        if (!is_trusted(addr, trusted)) return addr.to_string();
+        if (comma == std::string_view::npos) return addr.to_string();
+        rest = rest.substr(0, comma);
+    }
+    return peer.to_string();
+}
+
+void set_forwarded_headers(http::fields& fields, std::string_view peer_ip, bool peer_trusted,
+                           bool downstream_tls, std::string_view original_host) {
+    auto xff = fields.find("x-forwarded-for");
+    if (peer_trusted && xff != fields.end()) {
+        std::string joined(xff->value());
+        joined += ", ";
+        joined += peer_ip;
+        fields.set("x-forwarded-for", joined);
+    } else {
+        fields.set("x-forwarded-for", peer_ip);
+    }
+    if (!peer_trusted || fields.find("x-forwarded-proto") == fields.end())
+        fields.set("x-forwarded-proto", downstream_tls ? "https" : "http");
+    if (!peer_trusted || fields.find("x-forwarded-host") == fields.end()) {
+        if (original_host.empty())
+            fields.erase("x-forwarded-host");
+        else
+            fields.set("x-forwarded-host", original_host);
+    }
+}
+
+std::string request_id_for(std::string_view sent) {
+    bool sane = !sent.empty() && sent.size() <= 128;
+    for (char c : sent)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+              c == ':'))
+            sane = false;
+    if (sane) return std::string(sent);
+    std::string id;
+    id.reserve(32);
+    append_random_hex(id, 32);
+    return id;
+}
+
+std::string next_traceparent(std::string_view sent) {
+    // version "00" - trace-id (32 hex) - parent-id (16 hex) - flags (2 hex)
+    std::string out;
+    out.reserve(55);
+    bool valid = sent.size() == 55 && sent.substr(0, 3) == "00-" && sent[35] == '-' &&
+                 sent[52] == '-' && is_lower_hex(sent.substr(3, 32)) &&
+                 is_lower_hex(sent.substr(36, 16)) && is_lower_hex(sent.substr(53, 2)) &&
+                 !all_zero(sent.substr(3, 32)) && !all_zero(sent.substr(36, 16));
+    out += "00-";
+    if (valid)
+        out += sent.substr(3, 32);
+    else
+        append_random_hex(out, 32);
+    out += '-';
+    append_random_hex(out, 16);
+    out += '-';
+    out += valid ? sent.substr(53, 2) : std::string_view("01");
+    return out;
+}
+
+std::string host_without_port(std::string_view host) {
+    host = trim(host);
+    std::string out;
+    if (!host.empty() && host.front() == '[') {  // IPv6 literal
+        auto close = host.find(']');
+        if (close == std::string_view::npos) return {};
+        out = host.substr(0, close + 1);
+    } else {
+        out = host.substr(0, host.find(':'));
+    }
+    for (char& c : out) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (c == ' ' || c == '/' || c == '@' || c == '\\') return {};
+    }
+    return out;
+}
+
+void apply_credentials(const config::Credentials& c, http::fields& fields) {
+    using T = config::Credentials::Type;
+    switch (c.type) {
+        case T::bearer:
+            fields.set(http::field::authorization, "Bearer " + c.value);
+            break;
+        case T::header:
+            fields.set(c.name, c.value);
+            break;
+        case T::basic: {
+            std::string encoded(boost::beast::detail::base64::encoded_size(c.value.size()), '\0');
+            encoded.resize(boost::beast::detail::base64::encode(encoded.data(), c.value.data(),
+                                                                 c.value.size()));
+            fields.set(http::field::authorization, "Basic " + encoded);
+            break;
+        }
+        case T::query:
+        case T::none:
+            break;
+    }
+}
+
+void append_query_credential(const config::Credentials& c, std::string& target) {
+    if (c.type != config::Credentials::Type::query) return;
+    target += target.find('?') == std::string::npos ? '?' : '&';
+    append_pct_encoded(target, c.name);
+    target += '=';
+    append_pct_encoded(target, c.value);
+}
+
+}  // namespace gw::server

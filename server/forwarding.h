@@ -1,0 +1,49 @@
+// Header rules of a proxy hop (RFC 9110 7.6, W3C Trace Context): what is stripped, what is
+// added. Pure functions over Beast fields so they are unit-tested without sockets.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http/fields.hpp>
+
+#include "config/types.h"
+
+namespace gw::server {
+
+namespace http = boost::beast::http;
+
+// Removes Connection, the headers it names, and the other hop-by-hop headers
+// (Keep-Alive, Proxy-Connection, Proxy-Authenticate, Proxy-Authorization, TE, Trailer,
+// Transfer-Encoding, Upgrade). Framing is re-established by the caller.
+void strip_hop_by_hop(http::fields& fields);
+
+bool is_trusted(const boost::asio::ip::address& peer, const std::vector<config::Cidr>& trusted);
+
+// The client's address: the peer, or, when the peer is a trusted proxy, the right-most
+// X-Forwarded-For entry that is not itself trusted.
+std::string client_ip(const boost::asio::ip::address& peer, bool peer_trusted,
+                      std::string_view forwarded_for, const std::vector<config::Cidr>& trusted);
+
+// X-Forwarded-For / -Proto / -Host for the upstream request. A client's own values are only
+// kept when the peer is trusted.
+void set_forwarded_headers(http::fields& fields, std::string_view peer_ip, bool peer_trusted,
+                           bool downstream_tls, std::string_view original_host);
+
+// The request's id: a sane client-sent X-Request-Id, else a new random one.
+std::string request_id_for(std::string_view sent);
+
+// A traceparent for the upstream hop: the sent trace id with a new parent id, or a new trace.
+std::string next_traceparent(std::string_view sent);
+
+// Lower-case host without port from a Host header value; "" when malformed.
+std::string host_without_port(std::string_view host);
+
+// Upstream credentials of type bearer, header and basic go into the fields; query is applied
+// to the target by the caller (append_query_credential).
+void apply_credentials(const config::Credentials& c, http::fields& fields);
+void append_query_credential(const config::Credentials& c, std::string& target);
+
+}  // namespace gw::server

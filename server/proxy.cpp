@@ -1,0 +1,335 @@
+#include "server/proxy.h"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http.hpp>
+
+#include "middleware/header_ops.h"
+#include "routes/path.h"
+#include "server/error_response.h"
+#include "server/forwarding.h"
+#include "server/session.h"
+#include "server/stream_ops.h"
+#include "server/worker.h"
+
+namespace gw::server {
+namespace {
+
+using RequestParser = http::request_parser<http::buffer_body>;
+using ResponseParser = http::response_parser<http::buffer_body>;
+constexpr std::size_t kBuf = BufferPool::kSize;
+constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
+
+// How an exchange with the upstream ended.
+enum class Stage {
+    done,            // response relayed completely
+    send_failed,     // nothing of the response came back; the request may be retried
+    upstream_error,  // 502 if nothing was written downstream yet
+    upstream_timeout,// 504 if nothing was written downstream yet
+    client_error,    // the client broke off or sent a bad body: close, no answer
+    body_too_large,  // 413
+    response_broken, // failed after the response head went downstream: close
+};
+
+struct Exchange {
+    Stage stage = Stage::done;
+    bool upstream_reusable = false;
+    bool down_keep_alive = false;
+    bool reset = false;  // the failure looks like a stale keep-alive connection
+};
+
+bool stale_connection_error(const boost::system::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::ssl::error::stream_truncated;
+}
+
+bool idempotent(http::verb v) {
+    return v == http::verb::get || v == http::verb::head || v == http::verb::options ||
+           v == http::verb::put || v == http::verb::delete_ || v == http::verb::trace;
+}
+
+std::string host_header(const config::Target& t) {
+    bool v6 = t.host.find(':') != std::string::npos;
+    std::string h = v6 ? "[" + t.host + "]" : t.host;
+    if (t.port != (t.tls ? 443 : 80)) h += ":" + std::to_string(t.port);
+    return h;
+}
+
+// Rewrites the downstream head, in place, into the upstream request.
+void prepare_request(http::request<http::buffer_body>& req, const RequestContext& ctx,
+                     const config::Upstream& up, const config::Target& t, bool peer_trusted,
+                     bool chunked, boost::optional<std::uint64_t> length) {
+    const auto& route = ctx.match.route->spec;
+    std::string original_host(req[http::field::host]);
+    strip_hop_by_hop(req);
+    req.erase(http::field::expect);  // the gateway answered 100-continue itself
+    set_forwarded_headers(req, ctx.peer_ip, peer_trusted, ctx.tls, original_host);
+    req.set("x-request-id", ctx.request_id);
+    req.set("traceparent", next_traceparent(req["traceparent"]));
+    std::string target = t.base_path + routes::rewrite_path(*ctx.match.route, ctx.path,
+                                                            ctx.match.params);
+    if (!ctx.query.empty()) {
+        target += '?';
+        target += ctx.query;
+    }
+    append_query_credential(up.credentials, target);
+    req.target(target);
+    req.set(http::field::host, host_header(t));
+    middleware::apply_header_ops(route.request_headers, req);
+    apply_credentials(up.credentials, req);  // last, so no route rule can override it
+    req.version(11);
+    if (chunked)
+        req.chunked(true);
+    else if (length)
+        req.content_length(*length);
+}
+
+// Streams the request head and body to the upstream.
+template <class Down, class Up>
+asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer,
+                                       RequestParser& parser, Up& up, char* buf,
+                                       RequestContext& ctx, config::Duration timeout) {
+    auto& req = parser.get();
+    const auto& limits = ctx.config->server.limits;
+    req.body().data = nullptr;
+    req.body().size = 0;
+    req.body().more = !parser.is_done();
+    http::request_serializer<http::buffer_body> sr{req};
+    beast::get_lowest_layer(up).expires_after(timeout);
+    auto [ec, n] = co_await http::async_write_header(up, sr, kTuple);
+    if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec)};
+    while (!parser.is_done()) {
+        req.body().data = buf;
+        req.body().size = kBuf;
+        beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
+        auto [rec, rn] = co_await http::async_read(down, down_buffer, parser, kTuple);
+        if (rec == http::error::need_buffer) rec = {};
+        if (rec == http::error::body_limit) co_return Exchange{Stage::body_too_large};
+        if (rec) co_return Exchange{Stage::client_error};
+        req.body().size = kBuf - req.body().size;
+        req.body().data = buf;
+        req.body().more = !parser.is_done();
+        ctx.bytes_in += req.body().size;
+        beast::get_lowest_layer(up).expires_after(timeout);
+        auto [wec, wn] = co_await http::async_write(up, sr, kTuple);
+        if (wec == http::error::need_buffer) wec = {};
+        if (wec) co_return Exchange{Stage::upstream_error};
+    }
+    if (!sr.is_done()) {
+        req.body().data = nullptr;
+        req.body().size = 0;
+        req.body().more = false;
+        auto [wec, wn] = co_await http::async_write(up, sr, kTuple);
+        if (wec == http::error::need_buffer) wec = {};
+        if (wec) co_return Exchange{Stage::upstream_error};
+    }
+    co_return Exchange{Stage::done};
+}
+
+// Reads the upstream's response head, skipping interim 1xx answers.
+template <class Up>
+asio::awaitable<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
+                                             std::optional<ResponseParser>& rp, bool head_request,
+                                             config::Duration timeout) {
+    for (;;) {
+        rp.emplace();
+        rp->header_limit(kUpstreamHeaderLimit);
+        rp->body_limit(boost::none);
+        if (head_request) rp->skip(true);
+        beast::get_lowest_layer(up).expires_after(timeout);
+        auto [ec, n] = co_await http::async_read_header(up, buffer, *rp, kTuple);
+        if (ec == beast::error::timeout) co_return Exchange{Stage::upstream_timeout};
+        if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec)};
+        unsigned status = rp->get().result_int();
+        if (status < 100 || status >= 200 || status == 101) co_return Exchange{Stage::done};
+    }
+}
+
+void prepare_response(http::response<http::buffer_body>& res, const RequestContext& ctx,
+                      const ResponseParser& rp, unsigned version, bool& keep_alive,
+                      bool head_request) {
+    unsigned status = res.result_int();
+    bool no_body = head_request || status == 204 || status == 304 || status < 200;
+    auto length = rp.content_length();
+    strip_hop_by_hop(res);
+    middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
+    res.set("x-request-id", ctx.request_id);
+    res.version(version);
+    if (!no_body) {
+        if (length)
+            res.content_length(*length);
+        else if (version == 11)
+            res.chunked(true);
+        else
+            keep_alive = false;  // HTTP/1.0 and unknown length: the close ends the body
+    }
+    res.keep_alive(keep_alive);
+}
+
+// Streams the response head and body to the client.
+template <class Down, class Up>
+asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
+                                         ResponseParser& rp, char* buf, RequestContext& ctx,
+                                         config::Duration timeout, Exchange ex) {
+    auto& res = rp.get();
+    const auto& limits = ctx.config->server.limits;
+    res.body().data = nullptr;
+    res.body().size = 0;
+    res.body().more = !rp.is_done();
+    http::response_serializer<http::buffer_body> sr{res};
+    beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
+    auto [ec, n] = co_await http::async_write_header(down, sr, kTuple);
+    if (ec) co_return Exchange{Stage::client_error};
+    while (!rp.is_done()) {
+        res.body().data = buf;
+        res.body().size = kBuf;
+        beast::get_lowest_layer(up).expires_after(timeout);
+        auto [rec, rn] = co_await http::async_read(up, up_buffer, rp, kTuple);
+        if (rec == http::error::need_buffer) rec = {};
+        if (rec) co_return Exchange{Stage::response_broken};
+        res.body().size = kBuf - res.body().size;
+        res.body().data = buf;
+        res.body().more = !rp.is_done();
+        ctx.bytes_out += res.body().size;
+        beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
+        auto [wec, wn] = co_await http::async_write(down, sr, kTuple);
+        if (wec == http::error::need_buffer) wec = {};
+        if (wec) co_return Exchange{Stage::client_error};
+    }
+    if (!sr.is_done()) {
+        res.body().data = nullptr;
+        res.body().size = 0;
+        res.body().more = false;
+        auto [wec, wn] = co_await http::async_write(down, sr, kTuple);
+        if (wec == http::error::need_buffer) wec = {};
+        if (wec) co_return Exchange{Stage::client_error};
+    }
+    ex.stage = Stage::done;
+    ex.upstream_reusable = rp.keep_alive() && rp.is_done() && up_buffer.size() == 0;
+    co_return ex;
+}
+
+// One attempt: request out, response back, over one upstream connection.
+template <class Down, class Up>
+asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
+                                   RequestParser& parser, Up& up, UpstreamConnection& conn,
+                                   char* buf, RequestContext& ctx, config::Duration timeout,
+                                   unsigned version, bool keep_alive) {
+    bool head_request = parser.get().method() == http::verb::head;
+    auto sent_at = std::chrono::steady_clock::now();
+    Exchange ex = co_await send_request(down, down_buffer, parser, up, buf, ctx, timeout);
+    if (ex.stage != Stage::done) co_return ex;
+    std::optional<ResponseParser> rp;
+    ex = co_await read_response_head(up, conn.buffer, rp, head_request, timeout);
+    ctx.upstream_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count();
+    if (ex.stage != Stage::done) co_return ex;
+    ctx.status = rp->get().result_int();
+    // The client may still be sending a body the upstream did not wait for: the connection
+    // is then out of sync and must close after this answer.
+    ex.down_keep_alive = keep_alive && parser.is_done();
+    prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request);
+    co_return co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, ex);
+}
+
+template <class Down>
+asio::awaitable<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buffer,
+                                        RequestParser& parser, UpstreamConnection& conn,
+                                        char* buf, RequestContext& ctx, config::Duration timeout,
+                                        unsigned version, bool keep_alive) {
+    if (conn.is_tls())
+        co_return co_await exchange(down, down_buffer, parser, conn.tls(), conn, buf, ctx,
+                                    timeout, version, keep_alive);
+    co_return co_await exchange(down, down_buffer, parser, conn.plain(), conn, buf, ctx, timeout,
+                                version, keep_alive);
+}
+
+template <class Down>
+asio::awaitable<bool> send_gateway_error(Down& down, RequestContext& ctx, GatewayError e,
+                                         unsigned version) {
+    // After a failed exchange the request body may be half read: always close.
+    auto res = make_error(e, ctx.request_id, version, false);
+    ctx.status = res.result_int();
+    ctx.bytes_out = res.body().size();
+    beast::get_lowest_layer(down).expires_after(ctx.config->server.limits.idle_timeout);
+    co_await http::async_write(down, res, kTuple);
+    co_return false;
+}
+
+template <class Down>
+asio::awaitable<void> send_continue(Down& down) {
+    static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    co_await asio::async_write(down, asio::buffer(kContinue, sizeof kContinue - 1), kTuple);
+}
+
+}  // namespace
+
+template <class Stream>
+asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffer,
+                                    RequestParser& parser, RequestContext& ctx, Worker& worker,
+                                    bool peer_trusted, bool keep_alive) {
+    const auto& upstream = ctx.match.route->spec.upstream;
+    auto& req = parser.get();
+    unsigned version = req.version() == 10 ? 10 : 11;
+    const config::Target& target = upstream->targets[worker.pick_target(*upstream)];
+    ctx.upstream_target = target.host + ":" + std::to_string(target.port);
+    bool has_body = !parser.is_done();
+    bool retry_allowed = !has_body && idempotent(req.method());
+    bool expect_continue = has_body && beast::iequals(req[http::field::expect], "100-continue");
+    prepare_request(req, ctx, *upstream, target, peer_trusted, parser.chunked(),
+                    parser.content_length());
+    auto timeout = ctx.match.route->spec.timeout.value_or(upstream->response_timeout);
+    auto buf = worker.buffers().take();
+
+    boost::system::error_code ec;
+    UpstreamConnectionPtr conn = co_await worker.pool().acquire(upstream, target, ec);
+    Exchange ex{Stage::send_failed};
+    if (conn) {
+        if (expect_continue) co_await send_continue(down);
+        ex = co_await exchange_over(down, down_buffer, parser, *conn, buf.get(), ctx, timeout,
+                                    version, keep_alive);
+        if (ex.stage == Stage::send_failed && ex.reset && conn->reused && retry_allowed) {
+            // A pooled connection the upstream had already closed: one fresh try.
+            conn = co_await worker.pool().connect(upstream, target, ec);
+            if (conn)
+                ex = co_await exchange_over(down, down_buffer, parser, *conn, buf.get(), ctx,
+                                            timeout, version, keep_alive);
+        }
+    }
+    worker.target_done(target);
+    if (!conn) {
+        bool timed_out = ec == beast::error::timeout;
+        co_return co_await send_gateway_error(
+            down, ctx, timed_out ? GatewayError::upstream_timeout : GatewayError::upstream_unavailable,
+            version);
+    }
+    switch (ex.stage) {
+        case Stage::done:
+            if (ex.upstream_reusable) worker.pool().release(std::move(conn), *upstream);
+            co_return ex.down_keep_alive;
+        case Stage::send_failed:
+        case Stage::upstream_error:
+            co_return co_await send_gateway_error(down, ctx, GatewayError::upstream_unavailable,
+                                                  version);
+        case Stage::upstream_timeout:
+            co_return co_await send_gateway_error(down, ctx, GatewayError::upstream_timeout,
+                                                  version);
+        case Stage::body_too_large:
+            co_return co_await send_gateway_error(down, ctx, GatewayError::payload_too_large,
+                                                  version);
+        case Stage::client_error:
+        case Stage::response_broken:
+            if (ctx.status == 0) ctx.status = 499;  // client closed before an answer
+            co_return false;
+    }
+    co_return false;
+}
+
+template asio::awaitable<bool> proxy_request<PlainStream>(PlainStream&, beast::flat_buffer&,
+                                                          RequestParser&, RequestContext&,
+                                                          Worker&, bool, bool);
+template asio::awaitable<bool> proxy_request<TlsStream>(TlsStream&, beast::flat_buffer&,
+                                                        RequestParser&, RequestContext&, Worker&,
+                                                        bool, bool);
+
+}  // namespace gw::server

@@ -1,0 +1,200 @@
+#include "server/session.h"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http.hpp>
+
+#include "middleware/header_ops.h"
+#include "routes/path.h"
+#include "server/error_response.h"
+#include "server/forwarding.h"
+#include "server/log.h"
+#include "server/proxy.h"
+#include "server/request_context.h"
+#include "server/stream_ops.h"
+#include "server/worker.h"
+
+namespace gw::server {
+namespace {
+
+using RequestParser = http::request_parser<http::buffer_body>;
+
+enum class HeadResult { ok, closed, timeout, too_large_head, too_large_body, bad };
+
+template <class Stream>
+asio::awaitable<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer,
+                                      RequestParser& parser, const config::Limits& limits,
+                                      bool first, Worker& worker) {
+    if (buffer.size() == 0) {
+        // Wait for the first byte under the idle (or, on a new connection, header) timeout;
+        // while waiting the connection counts as idle, so a drain may close it.
+        beast::get_lowest_layer(stream).expires_after(first ? limits.header_timeout
+                                                            : limits.idle_timeout);
+        auto handle = worker.idle_add(&socket_of(stream));
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(2048), kTuple);
+        worker.idle_remove(handle);
+        if (ec) co_return HeadResult::closed;
+        buffer.commit(n);
+    }
+    beast::get_lowest_layer(stream).expires_after(limits.header_timeout);
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    if (!ec) co_return HeadResult::ok;
+    if (ec == beast::error::timeout) co_return HeadResult::timeout;
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
+        co_return HeadResult::too_large_head;
+    if (ec == http::error::body_limit) co_return HeadResult::too_large_body;
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+        co_return HeadResult::closed;
+    co_return HeadResult::bad;
+}
+
+template <class Stream, class Message>
+asio::awaitable<bool> write_message(Stream& stream, Message& msg, const config::Limits& limits) {
+    beast::get_lowest_layer(stream).expires_after(limits.idle_timeout);
+    auto [ec, n] = co_await http::async_write(stream, msg, kTuple);
+    co_return !ec;
+}
+
+// Checks the head beyond what the parser enforces: one Host (required on HTTP/1.1), a
+// Transfer-Encoding that is exactly chunked, a known version.
+bool head_is_acceptable(const RequestParser& parser) {
+    const auto& req = parser.get();
+    if (req.version() != 10 && req.version() != 11) return false;
+    auto hosts = req.count(http::field::host);
+    if (hosts > 1 || (hosts == 0 && req.version() == 11)) return false;
+    if (req.count(http::field::transfer_encoding) > 0 && !parser.chunked()) return false;
+    if (req.count(http::field::transfer_encoding) > 1) return false;
+    return true;
+}
+
+void finish_request(Worker& worker, RequestContext& ctx, std::string_view method) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.start).count();
+    worker.metrics().record_request(ctx.match.route ? std::string_view(ctx.match.route->spec.name)
+                                                    : std::string_view(),
+                                    method, ctx.status, secs);
+    if (ctx.upstream_seconds >= 0 && ctx.match.route && ctx.match.route->spec.upstream)
+        worker.metrics().record_upstream(ctx.match.route->spec.upstream->name, ctx.upstream_seconds);
+    worker.shared().access_log->write(ctx, method, worker.log_line());
+}
+
+template <class Stream>
+asio::awaitable<bool> send_error(Stream& stream, RequestContext& ctx, GatewayError e,
+                                 unsigned version, bool keep_alive, std::string_view allow = {}) {
+    auto res = make_error(e, ctx.request_id, version, keep_alive);
+    if (!allow.empty()) res.set(http::field::allow, allow);
+    ctx.status = res.result_int();
+    ctx.bytes_out = res.body().size();
+    bool ok = co_await write_message(stream, res, ctx.config->server.limits);
+    co_return ok && keep_alive;
+}
+
+template <class Stream>
+asio::awaitable<bool> respond_locally(Stream& stream, RequestContext& ctx,
+                                      const RequestParser& parser, bool keep_alive) {
+    const config::Respond& r = *ctx.match.route->spec.respond;
+    http::response<http::string_body> res{static_cast<http::status>(r.status),
+                                          parser.get().version()};
+    for (const auto& [name, value] : r.headers) res.set(name, value);
+    res.set("x-request-id", ctx.request_id);
+    middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
+    if (parser.get().method() != http::verb::head) res.body() = r.body;
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    if (parser.get().method() == http::verb::head)
+        res.content_length(r.body.size());
+    ctx.status = r.status;
+    ctx.bytes_out = res.body().size();
+    bool ok = co_await write_message(stream, res, ctx.config->server.limits);
+    co_return ok && keep_alive;
+}
+
+// Answers one request whose head has been read. Returns whether the connection may carry on.
+template <class Stream>
+asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
+                                     RequestParser& parser, RequestContext& ctx, Worker& worker,
+                                     const asio::ip::address& peer) {
+    auto& req = parser.get();
+    const auto& cfg = *ctx.config;
+    bool peer_trusted = is_trusted(peer, cfg.server.trusted_proxies);
+    ctx.request_id = request_id_for(req["x-request-id"]);
+    ctx.client_ip = client_ip(peer, peer_trusted, req["x-forwarded-for"],
+                              cfg.server.trusted_proxies);
+    // A request whose body we will not read cannot leave the connection in sync.
+    bool keep_alive = req.keep_alive() && !worker.draining();
+    bool body_pending = !parser.is_done();
+    unsigned version = req.version() == 10 ? 10 : 11;
+
+    if (!head_is_acceptable(parser)) co_return co_await send_error(stream, ctx, GatewayError::bad_request, version, false);
+    auto target = routes::normalize_target(req.target());
+    if (!target) co_return co_await send_error(stream, ctx, GatewayError::bad_request, version, false);
+    ctx.path = std::move(target->path);
+    ctx.query = std::move(target->query);
+    ctx.host = host_without_port(req[http::field::host]);
+
+    routes::RequestView view{req.method_string(), ctx.host, ctx.path, &req};
+    ctx.match = cfg.routes.match(view);
+    if (ctx.match.status == routes::MatchStatus::not_found)
+        co_return co_await send_error(stream, ctx, GatewayError::not_found, version,
+                                      keep_alive && !body_pending);
+    if (ctx.match.status == routes::MatchStatus::method_not_allowed)
+        co_return co_await send_error(stream, ctx, GatewayError::method_not_allowed, version,
+                                      keep_alive && !body_pending, ctx.match.allow);
+    if (ctx.match.route->spec.respond)
+        co_return co_await respond_locally(stream, ctx, parser, keep_alive && !body_pending);
+    co_return co_await proxy_request(stream, buffer, parser, ctx, worker, peer_trusted,
+                                     keep_alive);
+}
+
+}  // namespace
+
+ConnectionSlot::ConnectionSlot(Worker& w) : worker_(&w) {
+    w.metrics().active_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+ConnectionSlot::~ConnectionSlot() {
+    if (!worker_) return;
+    worker_->metrics().active_connections.fetch_sub(1, std::memory_order_relaxed);
+    worker_->shared().connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+template <class Stream>
+asio::awaitable<void> run_session(Stream stream, Worker& worker, asio::ip::address peer,
+                                  ConnectionSlot) {
+    beast::flat_buffer buffer;
+    bool first = true;
+    for (;;) {
+        RequestContext ctx;
+        ctx.config = worker.config();
+        ctx.peer_ip = peer.to_string();
+        ctx.tls = std::is_same_v<Stream, TlsStream>;
+        const auto& limits = ctx.config->server.limits;
+        RequestParser parser;
+        HeadResult head = co_await read_head(stream, buffer, parser, limits, first, worker);
+        first = false;
+        ctx.start = std::chrono::steady_clock::now();
+        if (head == HeadResult::closed || head == HeadResult::timeout) break;
+        if (head != HeadResult::ok) {
+            ctx.request_id = request_id_for({});
+            ctx.client_ip = ctx.peer_ip;
+            GatewayError e = head == HeadResult::too_large_head ? GatewayError::header_too_large
+                             : head == HeadResult::too_large_body ? GatewayError::payload_too_large
+                                                                  : GatewayError::bad_request;
+            co_await send_error(stream, ctx, e, 11, false);
+            finish_request(worker, ctx, "");
+            break;
+        }
+        bool again = co_await handle_request(stream, buffer, parser, ctx, worker, peer);
+        finish_request(worker, ctx, parser.get().method_string());
+        if (!again) break;
+    }
+    co_await graceful_close(stream);
+}
+
+template asio::awaitable<void> run_session<PlainStream>(PlainStream, Worker&, asio::ip::address,
+                                                        ConnectionSlot);
+template asio::awaitable<void> run_session<TlsStream>(TlsStream, Worker&, asio::ip::address,
+                                                      ConnectionSlot);
+
+}  // namespace gw::server

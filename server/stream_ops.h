@@ -1,0 +1,34 @@
+// Small helpers that differ between plain and TLS streams.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+namespace gw::server {
+
+namespace beast = boost::beast;
+namespace asio = boost::asio;
+
+inline constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+template <class Stream>
+asio::ip::tcp::socket& socket_of(Stream& s) {
+    return beast::get_lowest_layer(s).socket();
+}
+
+inline asio::awaitable<void> graceful_close(beast::tcp_stream& s) {
+    boost::system::error_code ec;
+    s.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    co_return;
+}
+
+inline asio::awaitable<void> graceful_close(beast::ssl_stream<beast::tcp_stream>& s) {
+    // close_notify with a short bound; a peer that never answers does not hold the session.
+    beast::get_lowest_layer(s).expires_after(std::chrono::seconds(2));
+    co_await s.async_shutdown(kTuple);
+}
+
+}  // namespace gw::server

@@ -1,0 +1,144 @@
+#include "server/upstream_pool.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "server/log.h"
+
+namespace gw::server {
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+using tcp = asio::ip::tcp;
+
+std::shared_ptr<asio::ssl::context> make_client_context(const config::UpstreamTls& t) {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    if (t.ca_file.empty())
+        ctx->set_default_verify_paths();
+    else
+        ctx->load_verify_file(t.ca_file);
+    if (!t.cert_file.empty()) {
+        ctx->use_certificate_chain_file(t.cert_file);
+        ctx->use_private_key_file(t.key_file, asio::ssl::context::pem);
+    }
+    ctx->set_verify_mode(t.verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
+    return ctx;
+}
+}  // namespace
+
+std::shared_ptr<asio::ssl::context> UpstreamPool::tls_context(
+    const std::shared_ptr<const config::Upstream>& upstream) {
+    auto it = tls_.find(upstream.get());
+    if (it != tls_.end()) return it->second.ctx;
+    auto ctx = make_client_context(upstream->tls);
+    tls_.emplace(upstream.get(), TlsEntry{upstream, ctx});
+    return ctx;
+}
+
+asio::awaitable<UpstreamConnectionPtr> UpstreamPool::acquire(
+    const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
+    boost::system::error_code& ec) {
+    if (auto it = idle_.find(target.url); it != idle_.end()) {
+        auto& conns = it->second.conns;
+        auto now = std::chrono::steady_clock::now();
+        while (!conns.empty()) {
+            UpstreamConnectionPtr c = std::move(conns.back());
+            conns.pop_back();
+            if (now - c->idle_since > upstream->keepalive_idle_timeout) continue;
+            // A TLS connection made for an older definition of the upstream is not reused.
+            if (c->is_tls() && c->tls_context() != tls_context(upstream)) continue;
+            c->reused = true;
+            ec = {};
+            co_return c;
+        }
+    }
+    co_return co_await connect(upstream, target, ec);
+}
+
+asio::awaitable<UpstreamConnectionPtr> UpstreamPool::connect(
+    const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
+    boost::system::error_code& ec) {
+    UpstreamConnectionPtr c;
+    try {
+        c = target.tls ? std::make_unique<UpstreamConnection>(ioc_.get_executor(),
+                                                              tls_context(upstream))
+                       : std::make_unique<UpstreamConnection>(ioc_.get_executor());
+    } catch (const boost::system::system_error& e) {
+        ec = e.code();
+        co_return nullptr;
+    }
+    c->key = target.url;
+    auto& stream = c->tcp();
+    stream.expires_after(upstream->connect_timeout);
+    boost::system::error_code addr_ec;
+    auto addr = asio::ip::make_address(target.host, addr_ec);
+    if (!addr_ec) {
+        auto [e] = co_await stream.async_connect(tcp::endpoint(addr, target.port), kTuple);
+        ec = e;
+    } else {
+        tcp::resolver resolver(ioc_);
+        auto [re, results] = co_await resolver.async_resolve(
+            target.host, std::to_string(target.port), kTuple);
+        if (re) {
+            ec = re;
+            co_return nullptr;
+        }
+        auto [e, ep] = co_await stream.async_connect(results, kTuple);
+        ec = e;
+    }
+    if (ec) co_return nullptr;
+    stream.socket().set_option(tcp::no_delay(true));
+    if (c->is_tls()) {
+        const std::string& sni = upstream->tls.sni.empty() ? target.host : upstream->tls.sni;
+        if (!SSL_set_tlsext_host_name(c->tls().native_handle(), sni.c_str())) {
+            ec = boost::system::error_code(static_cast<int>(::ERR_get_error()),
+                                           asio::error::get_ssl_category());
+            co_return nullptr;
+        }
+        if (upstream->tls.verify)
+            c->tls().set_verify_callback(asio::ssl::host_name_verification(sni));
+        auto [he] = co_await c->tls().async_handshake(asio::ssl::stream_base::client, kTuple);
+        if (he) {
+            ec = he;
+            co_return nullptr;
+        }
+    }
+    ec = {};
+    co_return c;
+}
+
+void UpstreamPool::release(UpstreamConnectionPtr conn, const config::Upstream& upstream) {
+    auto it = idle_.find(conn->key);
+    if (it == idle_.end()) it = idle_.emplace(conn->key, IdleList{}).first;
+    auto& list = it->second;
+    list.idle_timeout = upstream.keepalive_idle_timeout;
+    if (list.conns.size() >= upstream.keepalive_max_idle) return;  // dropped: closes
+    conn->idle_since = std::chrono::steady_clock::now();
+    conn->tcp().expires_never();
+    list.conns.push_back(std::move(conn));
+}
+
+void UpstreamPool::sweep(std::chrono::steady_clock::time_point now) {
+    for (auto it = idle_.begin(); it != idle_.end();) {
+        auto& conns = it->second.conns;
+        std::erase_if(conns, [&](const UpstreamConnectionPtr& c) {
+            return now - c->idle_since > it->second.idle_timeout;
+        });
+        it = conns.empty() ? idle_.erase(it) : std::next(it);
+    }
+    std::erase_if(tls_, [](const auto& kv) { return kv.second.upstream.use_count() == 1; });
+}
+
+std::size_t UpstreamPool::idle_count() const {
+    std::size_t n = 0;
+    for (const auto& [_, list] : idle_) n += list.conns.size();
+    return n;
+}
+
+}  // namespace gw::server

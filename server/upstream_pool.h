@@ -1,0 +1,63 @@
+// Per-worker keep-alive pools of upstream connections, one list per target URL. Touched only
+// by the owning worker's thread: no locks. Also owns the worker's client TLS contexts, one per
+// upstream definition.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "config/types.h"
+#include "server/metrics.h"
+#include "server/upstream_connection.h"
+
+namespace gw::server {
+
+class UpstreamPool {
+public:
+    explicit UpstreamPool(asio::io_context& ioc) : ioc_(ioc) {}
+
+    // An idle pooled connection to the target, else a new one (connect, TLS handshake).
+    // Errors: beast::error::timeout for a connect timeout, others for refused/unreachable.
+    asio::awaitable<UpstreamConnectionPtr> acquire(
+        const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
+        boost::system::error_code& ec);
+
+    // Connects a fresh connection, skipping the pool (used after a stale pooled one failed).
+    asio::awaitable<UpstreamConnectionPtr> connect(
+        const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
+        boost::system::error_code& ec);
+
+    // Returns a connection whose last exchange completed cleanly and may be reused.
+    void release(UpstreamConnectionPtr conn, const config::Upstream& upstream);
+
+    // Closes connections idle longer than their upstream allows; called by the worker's timer.
+    void sweep(std::chrono::steady_clock::time_point now);
+
+    std::size_t idle_count() const;
+
+private:
+    std::shared_ptr<asio::ssl::context> tls_context(
+        const std::shared_ptr<const config::Upstream>& upstream);
+
+    struct IdleList {
+        std::vector<UpstreamConnectionPtr> conns;  // LIFO: the warmest first
+        config::Duration idle_timeout{};
+    };
+    struct TlsEntry {
+        std::shared_ptr<const config::Upstream> upstream;  // pins the key's address
+        std::shared_ptr<asio::ssl::context> ctx;
+    };
+
+    asio::io_context& ioc_;
+    std::unordered_map<std::string, IdleList, StringHash, std::equal_to<>> idle_;
+    std::unordered_map<const config::Upstream*, TlsEntry> tls_;
+};
+
+}  // namespace gw::server

@@ -1,0 +1,183 @@
+#include "server/worker.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+
+#include "server/log.h"
+#include "server/session.h"
+#include "server/stream_ops.h"
+
+namespace gw::server {
+
+BufferPool::Handle BufferPool::take() {
+    if (free_.empty()) return Handle(new char[kSize], Deleter{this});
+    char* p = free_.back();
+    free_.pop_back();
+    return Handle(p, Deleter{this});
+}
+
+void BufferPool::give_back(char* p) {
+    if (free_.size() >= 64) {  // keep a bounded reserve; the rest goes back to the heap
+        delete[] p;
+        return;
+    }
+    free_.push_back(p);
+}
+
+BufferPool::~BufferPool() {
+    for (char* p : free_) delete[] p;
+}
+
+Worker::Worker(std::size_t index, SharedState& shared)
+    : index_(index), shared_(shared), view_(shared.config) {}
+
+asio::ip::tcp::endpoint Worker::listen(const asio::ip::tcp::endpoint& ep) {
+    auto a = std::make_unique<asio::ip::tcp::acceptor>(ioc_);
+    a->open(ep.protocol());
+    a->set_option(asio::socket_base::reuse_address(true));
+    int one = 1;
+    ::setsockopt(a->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (ep.protocol() == asio::ip::tcp::v6()) a->set_option(asio::ip::v6_only(true));
+    a->bind(ep);
+    a->listen(asio::socket_base::max_listen_connections);
+    auto bound = a->local_endpoint();
+    acceptors_.push_back(std::move(a));
+    return bound;
+}
+
+void Worker::start() {
+    for (auto& a : acceptors_)
+        asio::co_spawn(ioc_, accept_loop(*a), [](std::exception_ptr e) {
+            if (e) try { std::rethrow_exception(e); } catch (const std::exception& x) {
+                log::error("accept loop failed", {{"error", x.what()}});
+            }
+        });
+    asio::co_spawn(ioc_, sweep_loop(), asio::detached);
+    thread_ = std::thread([this] {
+        for (;;) {
+            try {
+                ioc_.run();
+                return;
+            } catch (const std::exception& e) {
+                log::error("worker error", {{"error", e.what()}});
+            }
+        }
+    });
+}
+
+void Worker::begin_drain() {
+    asio::post(ioc_, [this] {
+        draining_ = true;
+        boost::system::error_code ec;
+        for (auto& a : acceptors_) a->close(ec);
+        close_idle();
+        sweep_timer_.cancel();
+    });
+}
+
+void Worker::close_idle() {
+    boost::system::error_code ec;
+    for (auto* s : idle_) s->cancel(ec);
+}
+
+void Worker::stop() { ioc_.stop(); }
+
+void Worker::join() {
+    if (thread_.joinable()) thread_.join();
+}
+
+std::size_t Worker::pick_target(const config::Upstream& upstream) {
+    const auto& targets = upstream.targets;
+    std::size_t chosen = 0;
+    if (targets.size() > 1) {
+        switch (upstream.balance) {
+            case config::Balance::round_robin: {
+                unsigned total = 0;
+                for (const auto& t : targets) total += t.weight;
+                std::uint64_t slot = rr_[upstream.name]++ % total;
+                while (slot >= targets[chosen].weight) slot -= targets[chosen++].weight;
+                break;
+            }
+            case config::Balance::random: {
+                thread_local std::uint64_t state = 0x9e3779b97f4a7c15ull ^ index_;
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                chosen = state % targets.size();
+                break;
+            }
+            case config::Balance::least_request: {
+                int best = INT32_MAX;
+                for (std::size_t i = 0; i < targets.size(); ++i) {
+                    int n = in_flight_[&targets[i]];
+                    if (n < best) best = n, chosen = i;
+                }
+                break;
+            }
+        }
+    }
+    if (upstream.balance == config::Balance::least_request) ++in_flight_[&targets[chosen]];
+    return chosen;
+}
+
+void Worker::target_done(const config::Target& t) {
+    auto it = in_flight_.find(&t);
+    if (it != in_flight_.end() && --it->second <= 0) in_flight_.erase(it);
+}
+
+asio::awaitable<void> Worker::sweep_loop() {
+    while (!draining_) {
+        sweep_timer_.expires_after(std::chrono::seconds(1));
+        auto [ec] = co_await sweep_timer_.async_wait(kTuple);
+        if (ec) co_return;
+        pool_.sweep(std::chrono::steady_clock::now());
+    }
+}
+
+namespace {
+asio::awaitable<void> tls_session(beast::tcp_stream tcp, Worker& worker,
+                                  asio::ip::address peer, ConnectionSlot slot) {
+    TlsStream stream(std::move(tcp), *worker.shared().server_tls);
+    beast::get_lowest_layer(stream).expires_after(worker.config()->server.limits.header_timeout);
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
+    if (ec) co_return;
+    co_await run_session(std::move(stream), worker, peer, std::move(slot));
+}
+
+void log_session_exception(std::exception_ptr e) {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        log::error("session failed", {{"error", x.what()}});
+    }
+}
+}  // namespace
+
+asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+            continue;  // EMFILE and friends: keep serving the connections we have
+        }
+        auto max = view_.get()->server.limits.max_connections;
+        if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= max) {
+            shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+            boost::system::error_code ignored;
+            socket.close(ignored);  // over the limit: refuse at once, cheaply
+            continue;
+        }
+        ConnectionSlot slot(*this);
+        boost::system::error_code pec;
+        auto peer = socket.remote_endpoint(pec).address();
+        socket.set_option(asio::ip::tcp::no_delay(true), pec);
+        beast::tcp_stream stream(std::move(socket));
+        if (shared_.server_tls)
+            asio::co_spawn(ioc_, tls_session(std::move(stream), *this, peer, std::move(slot)), log_session_exception);
+        else
+            asio::co_spawn(ioc_, run_session(std::move(stream), *this, peer, std::move(slot)), log_session_exception);
+    }
+}
+
+}  // namespace gw::server

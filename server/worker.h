@@ -1,0 +1,93 @@
+// A worker: one thread, one io_context, its own acceptors (SO_REUSEPORT), upstream pools,
+// balancer counters and scratch buffers. Everything here except `shared` is touched only by
+// the worker's own thread.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "server/config_store.h"
+#include "server/shared_state.h"
+#include "server/upstream_pool.h"
+
+namespace gw::server {
+
+// Fixed-size relay buffers recycled by the worker: no allocation per proxied request.
+class BufferPool {
+public:
+    static constexpr std::size_t kSize = 16 * 1024;
+    struct Deleter {
+        BufferPool* pool;
+        void operator()(char* p) const { pool->give_back(p); }
+    };
+    using Handle = std::unique_ptr<char[], Deleter>;
+    Handle take();
+    ~BufferPool();
+
+private:
+    void give_back(char* p);
+    std::vector<char*> free_;
+};
+
+class Worker {
+public:
+    Worker(std::size_t index, SharedState& shared);
+    Worker(const Worker&) = delete;
+
+    // Binds one acceptor of this worker (SO_REUSEPORT) and returns the bound endpoint, so an
+    // ephemeral port 0 chosen by the first worker can be shared by the others. Before start().
+    boost::asio::ip::tcp::endpoint listen(const boost::asio::ip::tcp::endpoint& endpoint);
+    void start();         // spawns the thread
+    void begin_drain();   // thread-safe: posts acceptor close and idle-connection close
+    void stop();          // thread-safe: stops the io_context
+    void join();
+
+    // For sessions (worker thread only).
+    boost::asio::io_context& ioc() { return ioc_; }
+    ConfigPtr config() { return view_.get(); }
+    SharedState& shared() { return shared_; }
+    WorkerMetrics& metrics() { return shared_.metrics->worker(index_); }
+    UpstreamPool& pool() { return pool_; }
+    BufferPool& buffers() { return buffers_; }
+    std::string& log_line() { return log_line_; }
+    // Index into upstream->targets for the next request.
+    std::size_t pick_target(const config::Upstream& upstream);
+    void target_done(const config::Target& t);
+
+    // Idle downstream connections register so drain can close them.
+    using IdleHandle = std::list<boost::asio::ip::tcp::socket*>::iterator;
+    IdleHandle idle_add(boost::asio::ip::tcp::socket* s) { return idle_.insert(idle_.end(), s); }
+    void idle_remove(IdleHandle h) { idle_.erase(h); }
+    bool draining() const { return draining_; }
+
+private:
+    boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
+    boost::asio::awaitable<void> sweep_loop();
+    void close_idle();
+
+    std::size_t index_;
+    SharedState& shared_;
+    boost::asio::io_context ioc_{1};
+    ConfigView view_;
+    UpstreamPool pool_{ioc_};
+    BufferPool buffers_;
+    std::string log_line_;
+    std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+    std::unordered_map<std::string, std::uint64_t> rr_;   // upstream name -> counter
+    std::unordered_map<const config::Target*, int> in_flight_;  // for least_request
+    std::list<boost::asio::ip::tcp::socket*> idle_;
+    bool draining_ = false;
+    boost::asio::steady_timer sweep_timer_{ioc_};
+    std::thread thread_;
+};
+
+}  // namespace gw::server
