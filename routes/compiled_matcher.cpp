@@ -103,9 +103,13 @@ bool CompiledMatcher::compile_template(const std::string& tmpl, std::vector<Rout
             rest.remove_prefix(open);
         }
         const auto close = rest.find('}');
-        const auto name = rest.substr(1, close == std::string_view::npos ? close : close - 1);
+        if (close == std::string_view::npos) {
+            errors.push_back({false, "rewrite.path", "unclosed '{' in '" + tmpl + "'"});
+            return false;
+        }
+        const auto name = rest.substr(1, close - 1);
         const auto it = std::find(names.begin(), names.end(), name);
-        if (close == std::string_view::npos || it == names.end()) {
+        if (it == names.end()) {
             errors.push_back({false, "rewrite.path",
                               "unknown parameter {" + std::string(name) + "} in '" + tmpl +
                                   "' (" + join_params(names) + ")"});

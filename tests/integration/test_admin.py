@@ -252,24 +252,29 @@ class AdminTest(GatewayTestCase):
                 with lock:
                     counts[1] += 1
 
+        def progress(what: str) -> None:
+            # Both clients make progress on the current config (a stuck request shows here).
+            with lock:
+                start = list(counts)
+            try:
+                wait_for(lambda: counts[0] - start[0] >= 10 and counts[1] - start[1] >= 10,
+                         8, 0.01, what)
+            except AssertionError as e:
+                with lock:
+                    raise AssertionError(f"{e}; counts {start} -> {counts}; "
+                                         f"failures so far: {failures}") from None
+
         threads = [threading.Thread(target=keepalive_client, daemon=True),
                    threading.Thread(target=new_connection_client, daemon=True)]
         for t in threads:
             t.start()
         try:
             for version in versions[1:]:
-                with lock:
-                    start = list(counts)
-                # Let both clients make progress on the current config first.
-                wait_for(lambda: counts[0] - start[0] >= 10 and counts[1] - start[1] >= 10,
-                         5, 0.01, "clients to make progress")
+                progress(f"clients to make progress before reloading to {version}")
                 self.set_config(version)
                 r = self.gw.reload()
                 self.assertEqual(r.status, 200, r)
-            with lock:
-                start = list(counts)
-            wait_for(lambda: counts[0] - start[0] >= 10 and counts[1] - start[1] >= 10,
-                     5, 0.01, "clients to make progress after the last reload")
+            progress("clients to make progress after the last reload")
         finally:
             stop.set()
             for t in threads:

@@ -1,6 +1,8 @@
 // include: — files merged into one configuration, names unique across all of them.
 #include <catch.hpp>
 
+#include <filesystem>
+
 #include "config/config.h"
 #include "test_files.h"
 
@@ -103,4 +105,22 @@ TEST_CASE("include cycles are read once", "[config][include]") {
     INFO(joined(r.errors));
     REQUIRE(r.config);
     CHECK(r.config->routes.routes().size() == 1);
+}
+
+TEST_CASE("errors use file names as given, includes relative to the including file",
+          "[config][include]") {
+    TempDir dir;
+    dir.write("conf/gateway.yaml", "include: [routes/*.yaml]\n");
+    dir.write("conf/routes/orders.yaml", "routes:\n  - name: o\n    match: { path: /o }\n"
+                                         "    upstream: crmm\n");
+    // load_config takes the path as the operator typed it; run from the temp dir so that a
+    // relative path is what gets passed, then restore the working directory.
+    auto previous = std::filesystem::current_path();
+    std::filesystem::current_path(dir.path());
+    auto r = load_config("conf/gateway.yaml");
+    std::filesystem::current_path(previous);
+    INFO(joined(r.errors));
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0] == "conf/routes/orders.yaml:4:15: routes[0].upstream: unknown upstream "
+                         "'crmm'");
 }

@@ -150,7 +150,8 @@ TEST_CASE("every error is collected, not just the first", "[config][loader]") {
                        "  level: verbose\n"
                        "upstreams:\n"
                        "  u:\n"
-                       "    targets: [{ url: \"ftp://x\" }, { url: \"http://y/base/\", weight: 0 }]\n"
+                       "    targets: [{ url: \"ftp://x\" }, "
+                       "{ url: \"http://y/base/\", weight: 0 }]\n"
                        "routes:\n"
                        "  - match: { path: /a, methods: [\"G T\"] }\n"
                        "    upstream: u\n"
@@ -210,4 +211,21 @@ TEST_CASE("an unreadable *_file secret names the key and position", "[config][lo
     REQUIRE(r.errors.size() == 1);
     CHECK(r.errors[0] == f + ":6:19: upstreams.crm.credentials.token_file: cannot read "
                              "'secrets/none': No such file or directory");
+}
+
+TEST_CASE("duplicate keys and wrong node kinds are reported", "[config][loader]") {
+    TempDir dir;
+    std::string f;
+    auto r = load_text(dir,
+                       "log:\n"
+                       "  level: info\n"
+                       "  level: debug\n"
+                       "server: [1, 2]\n"
+                       "routes: {}\n",
+                       f);
+    INFO(joined(r.errors));
+    REQUIRE(r.errors.size() == 3);
+    CHECK(r.errors[0] == f + ":4:9: server: expected a mapping, got a list");
+    CHECK(r.errors[1] == f + ":3:3: log.level: duplicate key (first at " + f + ":2:3)");
+    CHECK(r.errors[2] == f + ":5:9: routes: expected a list, got a mapping");
 }

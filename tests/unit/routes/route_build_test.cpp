@@ -69,7 +69,7 @@ TEST_CASE("rewrite templates may only use the path's parameters", "[routes][buil
     CHECK(errors[0] == "routes.yaml:20:5: routes[1] (get-order).rewrite.path: unknown parameter "
                        "{order_id} in '/v2/orders/{order_id}' (the path has {id})");
     s.rewrite.path = "/v2/{id";
-    CHECK(build_errors({s}).size() == 1);
+    CHECK_THAT(build_errors({s}).at(0), Contains("unclosed '{'"));
     s.rewrite.path = "v2/{id}";
     CHECK_THAT(build_errors({s}).at(0), Contains("must start with '/'"));
     s.rewrite.path = "/v2/{id}";

@@ -1,0 +1,111 @@
+#include <catch.hpp>
+
+#include "server/forwarding.h"
+
+using namespace gw::server;
+namespace asio = boost::asio;
+
+namespace {
+gw::config::Cidr cidr(const char* net, unsigned prefix) {
+    return {asio::ip::make_address(net), prefix};
+}
+}  // namespace
+
+TEST_CASE("hop-by-hop headers and those named in Connection are stripped", "[forwarding]") {
+    http::fields f;
+    f.set(http::field::connection, "keep-alive, X-Secret-Hop");
+    f.set("x-secret-hop", "1");
+    f.set(http::field::keep_alive, "timeout=5");
+    f.set(http::field::transfer_encoding, "chunked");
+    f.set(http::field::upgrade, "websocket");
+    f.set(http::field::te, "trailers");
+    f.set(http::field::proxy_authorization, "Basic eA==");
+    f.set("x-kept", "yes");
+    strip_hop_by_hop(f);
+    CHECK(f.count(http::field::connection) == 0);
+    CHECK(f.count("x-secret-hop") == 0);
+    CHECK(f.count(http::field::keep_alive) == 0);
+    CHECK(f.count(http::field::transfer_encoding) == 0);
+    CHECK(f.count(http::field::upgrade) == 0);
+    CHECK(f.count(http::field::te) == 0);
+    CHECK(f.count(http::field::proxy_authorization) == 0);
+    CHECK(f["x-kept"] == "yes");
+}
+
+TEST_CASE("X-Forwarded-For from an untrusted peer is replaced", "[forwarding]") {
+    http::fields f;
+    f.set("x-forwarded-for", "6.6.6.6");
+    f.set("x-forwarded-proto", "https");
+    set_forwarded_headers(f, "10.1.2.3", false, false, "api.example.com");
+    CHECK(f["x-forwarded-for"] == "10.1.2.3");
+    CHECK(f["x-forwarded-proto"] == "http");
+    CHECK(f["x-forwarded-host"] == "api.example.com");
+}
+
+TEST_CASE("X-Forwarded-For from a trusted peer is appended to", "[forwarding]") {
+    http::fields f;
+    f.set("x-forwarded-for", "1.2.3.4");
+    set_forwarded_headers(f, "10.0.0.1", true, true, "h");
+    CHECK(f["x-forwarded-for"] == "1.2.3.4, 10.0.0.1");
+    CHECK(f["x-forwarded-proto"] == "https");
+}
+
+TEST_CASE("client ip walks X-Forwarded-For only behind trusted proxies", "[forwarding]") {
+    std::vector<gw::config::Cidr> trusted{cidr("10.0.0.0", 8)};
+    auto peer_trusted = asio::ip::make_address("10.0.0.5");
+    auto peer_untrusted = asio::ip::make_address("192.0.2.7");
+    CHECK(client_ip(peer_untrusted, false, "1.1.1.1", trusted) == "192.0.2.7");
+    CHECK(client_ip(peer_trusted, true, "1.1.1.1, 10.0.0.9", trusted) == "1.1.1.1");
+    CHECK(client_ip(peer_trusted, true, "", trusted) == "10.0.0.5");
+    CHECK(client_ip(peer_trusted, true, "not-an-ip", trusted) == "10.0.0.5");
+    CHECK(is_trusted(peer_trusted, trusted));
+    CHECK_FALSE(is_trusted(peer_untrusted, trusted));
+}
+
+TEST_CASE("request ids are kept when sane and generated otherwise", "[forwarding]") {
+    CHECK(request_id_for("abc-123") == "abc-123");
+    auto generated = request_id_for("");
+    CHECK(generated.size() == 32);
+    CHECK(request_id_for("bad id\r\nx") != "bad id\r\nx");
+    CHECK(request_id_for(std::string(200, 'a')).size() == 32);
+    CHECK(request_id_for("") != generated);
+}
+
+TEST_CASE("traceparent keeps the trace id and starts a new span", "[forwarding]") {
+    std::string sent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    auto next = next_traceparent(sent);
+    REQUIRE(next.size() == 55);
+    CHECK(next.substr(0, 36) == sent.substr(0, 36));
+    CHECK(next.substr(36, 16) != "00f067aa0ba902b7");
+    CHECK(next.substr(52) == "-01");
+    auto fresh = next_traceparent("garbage");
+    REQUIRE(fresh.size() == 55);
+    CHECK(fresh.substr(0, 3) == "00-");
+    CHECK(fresh.substr(52) == "-01");
+    auto zero = next_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01");
+    CHECK(zero.substr(3, 32) != std::string(32, '0'));
+}
+
+TEST_CASE("host header loses its port and case", "[forwarding]") {
+    CHECK(host_without_port("API.Example.com:8443") == "api.example.com");
+    CHECK(host_without_port("[::1]:8080") == "[::1]");
+    CHECK(host_without_port("bad/host") == "");
+    CHECK(host_without_port("") == "");
+}
+
+TEST_CASE("upstream credentials of each type", "[forwarding]") {
+    using T = gw::config::Credentials::Type;
+    http::fields f;
+    apply_credentials({T::bearer, "", "tok"}, f);
+    CHECK(f[http::field::authorization] == "Bearer tok");
+    apply_credentials({T::basic, "", "user:pass"}, f);
+    CHECK(f[http::field::authorization] == "Basic dXNlcjpwYXNz");
+    apply_credentials({T::header, "x-api-key", "k1"}, f);
+    CHECK(f["x-api-key"] == "k1");
+    std::string target = "/a?x=1";
+    append_query_credential({T::query, "api_key", "a b&c"}, target);
+    CHECK(target == "/a?x=1&api_key=a%20b%26c");
+    std::string bare = "/a";
+    append_query_credential({T::query, "k", "v"}, bare);
+    CHECK(bare == "/a?k=v");
+}
