@@ -25,7 +25,8 @@ enum class Stage {
     send_failed,     // nothing of the response came back; the request may be retried
     upstream_error,  // 502 if nothing was written downstream yet
     upstream_timeout,// 504 if nothing was written downstream yet
-    client_error,    // the client broke off or sent a bad body: close, no answer
+    client_error,    // the client broke off: close, no answer
+    bad_body,        // 400: malformed chunked framing
     body_too_large,  // 413
     response_broken, // failed after the response head went downstream: close
 };
@@ -84,32 +85,54 @@ void prepare_request(http::request<http::buffer_body>& req, const RequestContext
         req.content_length(*length);
 }
 
-// Streams the request head and body to the upstream.
+// Reads the next piece of the request body into buf; returns its size in `size`.
+template <class Down>
+asio::awaitable<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer,
+                                       RequestParser& parser, char* buf, std::size_t& size,
+                                       const config::Limits& limits) {
+    auto& body = parser.get().body();
+    body.data = buf;
+    body.size = kBuf;
+    beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
+    auto [ec, n] = co_await http::async_read(down, down_buffer, parser, kTuple);
+    if (ec == http::error::need_buffer) ec = {};
+    size = kBuf - body.size;
+    if (ec == http::error::body_limit) co_return Stage::body_too_large;
+    if (ec == beast::error::timeout || ec == http::error::partial_message ||
+        ec == asio::error::eof || ec == asio::error::connection_reset)
+        co_return Stage::client_error;
+    if (ec) co_return Stage::bad_body;
+    co_return Stage::done;
+}
+
+// Streams the request head and body to the upstream. The first `preread` body bytes are
+// already in buf (read before the upstream was chosen, so a body that is malformed from the
+// start never reaches it).
 template <class Down, class Up>
 asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer,
                                        RequestParser& parser, Up& up, char* buf,
-                                       RequestContext& ctx, config::Duration timeout) {
+                                       std::size_t preread, RequestContext& ctx,
+                                       config::Duration timeout) {
     auto& req = parser.get();
     const auto& limits = ctx.config->server.limits;
     req.body().data = nullptr;
     req.body().size = 0;
-    req.body().more = !parser.is_done();
+    req.body().more = preread > 0 || !parser.is_done();
     http::request_serializer<http::buffer_body> sr{req};
     beast::get_lowest_layer(up).expires_after(timeout);
     auto [ec, n] = co_await http::async_write_header(up, sr, kTuple);
     if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec)};
-    while (!parser.is_done()) {
+    std::size_t size = preread;
+    for (bool first = true; first || !parser.is_done(); first = false) {
+        if (!first) {
+            Stage st = co_await read_body_piece(down, down_buffer, parser, buf, size, limits);
+            if (st != Stage::done) co_return Exchange{st};
+        }
+        if (size == 0 && !parser.is_done()) continue;
         req.body().data = buf;
-        req.body().size = kBuf;
-        beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
-        auto [rec, rn] = co_await http::async_read(down, down_buffer, parser, kTuple);
-        if (rec == http::error::need_buffer) rec = {};
-        if (rec == http::error::body_limit) co_return Exchange{Stage::body_too_large};
-        if (rec) co_return Exchange{Stage::client_error};
-        req.body().size = kBuf - req.body().size;
-        req.body().data = buf;
+        req.body().size = size;
         req.body().more = !parser.is_done();
-        ctx.bytes_in += req.body().size;
+        ctx.bytes_in += size;
         beast::get_lowest_layer(up).expires_after(timeout);
         auto [wec, wn] = co_await http::async_write(up, sr, kTuple);
         if (wec == http::error::need_buffer) wec = {};
@@ -213,11 +236,12 @@ asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer&
 template <class Down, class Up>
 asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
                                    RequestParser& parser, Up& up, UpstreamConnection& conn,
-                                   char* buf, RequestContext& ctx, config::Duration timeout,
-                                   unsigned version, bool keep_alive) {
+                                   char* buf, std::size_t preread, RequestContext& ctx,
+                                   config::Duration timeout, unsigned version, bool keep_alive) {
     bool head_request = parser.get().method() == http::verb::head;
     auto sent_at = std::chrono::steady_clock::now();
-    Exchange ex = co_await send_request(down, down_buffer, parser, up, buf, ctx, timeout);
+    Exchange ex =
+        co_await send_request(down, down_buffer, parser, up, buf, preread, ctx, timeout);
     if (ex.stage != Stage::done) co_return ex;
     std::optional<ResponseParser> rp;
     ex = co_await read_response_head(up, conn.buffer, rp, head_request, timeout);
@@ -235,13 +259,14 @@ asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
 template <class Down>
 asio::awaitable<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buffer,
                                         RequestParser& parser, UpstreamConnection& conn,
-                                        char* buf, RequestContext& ctx, config::Duration timeout,
-                                        unsigned version, bool keep_alive) {
+                                        char* buf, std::size_t preread, RequestContext& ctx,
+                                        config::Duration timeout, unsigned version,
+                                        bool keep_alive) {
     if (conn.is_tls())
-        co_return co_await exchange(down, down_buffer, parser, conn.tls(), conn, buf, ctx,
-                                    timeout, version, keep_alive);
-    co_return co_await exchange(down, down_buffer, parser, conn.plain(), conn, buf, ctx, timeout,
-                                version, keep_alive);
+        co_return co_await exchange(down, down_buffer, parser, conn.tls(), conn, buf, preread,
+                                    ctx, timeout, version, keep_alive);
+    co_return co_await exchange(down, down_buffer, parser, conn.plain(), conn, buf, preread, ctx,
+                                timeout, version, keep_alive);
 }
 
 template <class Down>
@@ -260,6 +285,18 @@ template <class Down>
 asio::awaitable<void> send_continue(Down& down) {
     static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
     co_await asio::async_write(down, asio::buffer(kContinue, sizeof kContinue - 1), kTuple);
+}
+
+// The request body failed before (or while) it was sent: answer the client if it still listens.
+template <class Down>
+asio::awaitable<bool> fail_before_upstream(Down& down, RequestContext& ctx, Stage st,
+                                           unsigned version) {
+    if (st == Stage::body_too_large)
+        co_return co_await send_gateway_error(down, ctx, GatewayError::payload_too_large, version);
+    if (st == Stage::bad_body)
+        co_return co_await send_gateway_error(down, ctx, GatewayError::bad_request, version);
+    ctx.status = 499;  // the client went away before an answer
+    co_return false;
 }
 
 }  // namespace
@@ -281,19 +318,28 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
     auto timeout = ctx.match.route->spec.timeout.value_or(upstream->response_timeout);
     auto buf = worker.buffers().take();
 
+    std::size_t preread = 0;
+    if (has_body) {
+        if (expect_continue) co_await send_continue(down);
+        Stage st = co_await read_body_piece(down, down_buffer, parser,
+                                            buf.get(), preread, ctx.config->server.limits);
+        if (st != Stage::done) {
+            worker.target_done(target);
+            co_return co_await fail_before_upstream(down, ctx, st, version);
+        }
+    }
     boost::system::error_code ec;
     UpstreamConnectionPtr conn = co_await worker.pool().acquire(upstream, target, ec);
     Exchange ex{Stage::send_failed};
     if (conn) {
-        if (expect_continue) co_await send_continue(down);
-        ex = co_await exchange_over(down, down_buffer, parser, *conn, buf.get(), ctx, timeout,
-                                    version, keep_alive);
+        ex = co_await exchange_over(down, down_buffer, parser, *conn, buf.get(), preread, ctx,
+                                    timeout, version, keep_alive);
         if (ex.stage == Stage::send_failed && ex.reset && conn->reused && retry_allowed) {
             // A pooled connection the upstream had already closed: one fresh try.
             conn = co_await worker.pool().connect(upstream, target, ec);
             if (conn)
-                ex = co_await exchange_over(down, down_buffer, parser, *conn, buf.get(), ctx,
-                                            timeout, version, keep_alive);
+                ex = co_await exchange_over(down, down_buffer, parser, *conn, buf.get(), preread,
+                                            ctx, timeout, version, keep_alive);
         }
     }
     worker.target_done(target);
@@ -315,8 +361,8 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
             co_return co_await send_gateway_error(down, ctx, GatewayError::upstream_timeout,
                                                   version);
         case Stage::body_too_large:
-            co_return co_await send_gateway_error(down, ctx, GatewayError::payload_too_large,
-                                                  version);
+        case Stage::bad_body:
+            co_return co_await fail_before_upstream(down, ctx, ex.stage, version);
         case Stage::client_error:
         case Stage::response_broken:
             if (ctx.status == 0) ctx.status = 499;  // client closed before an answer

@@ -64,8 +64,11 @@ bool head_is_acceptable(const RequestParser& parser) {
     if (req.version() != 10 && req.version() != 11) return false;
     auto hosts = req.count(http::field::host);
     if (hosts > 1 || (hosts == 0 && req.version() == 11)) return false;
-    if (req.count(http::field::transfer_encoding) > 0 && !parser.chunked()) return false;
-    if (req.count(http::field::transfer_encoding) > 1) return false;
+    // Only a plain "chunked" is accepted: other codings would be forwarded mislabelled, and
+    // odd spellings are a classic smuggling vector.
+    auto te = req.count(http::field::transfer_encoding);
+    if (te > 1) return false;
+    if (te == 1 && !beast::iequals(req[http::field::transfer_encoding], "chunked")) return false;
     return true;
 }
 

@@ -222,7 +222,7 @@ class AdminTest(GatewayTestCase):
             conn = http.client.HTTPConnection("127.0.0.1", self.gw.port, timeout=5)
             deadline = time.monotonic() + 15
             try:
-                for i in range(5000):
+                for i in range(100_000):
                     if stop.is_set() or time.monotonic() > deadline:
                         return
                     try:
@@ -240,7 +240,7 @@ class AdminTest(GatewayTestCase):
 
         def new_connection_client() -> None:
             deadline = time.monotonic() + 15
-            for _ in range(5000):
+            for _ in range(100_000):
                 if stop.is_set() or time.monotonic() > deadline:
                     return
                 try:

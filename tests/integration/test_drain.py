@@ -109,6 +109,8 @@ class DrainTest(GatewayTestCase):
             t0 = time.monotonic()
             gw.signal(signal.SIGTERM)
             code = gw.wait_exit(5)
+        self.assertIsNotNone(code, "no exit within 5 s with only an idle keep-alive connection "
+                                   "open (drain_timeout 10s)")
         self.assertEqual(code, 0)
         self.assertLess(time.monotonic() - t0, 3.0)
 

@@ -220,6 +220,8 @@ TEST_CASE("the example config/gateway.yaml loads", "[config][loader][example]") 
     ::unsetenv("GATEWAY_LISTEN");
     ::unsetenv("DEMO_UPSTREAM_PORT");
     ::unsetenv("GATEWAY_ADMIN_TOKEN");
+    ::unsetenv("GATEWAY_ADMIN_LISTEN");
+    ::unsetenv("DEMO_UPSTREAM_HOST");
     // This file is tests/unit/config/<name>.cpp; the example is config/gateway.yaml.
     auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path()
                     .parent_path();
@@ -231,6 +233,7 @@ TEST_CASE("the example config/gateway.yaml loads", "[config][loader][example]") 
     CHECK(c.admin.listen->str() == "127.0.0.1:9901");
     CHECK(c.admin.token.empty());
     REQUIRE(c.upstreams.size() == 1);
+    CHECK(c.upstreams[0]->targets.at(0).host == "127.0.0.1");
     CHECK(c.upstreams[0]->targets.at(0).port == 9000);
     CHECK(c.routes.routes().size() == 3);
     const RouteSpec* demo = find_route(c, "demo");
