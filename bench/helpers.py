@@ -10,18 +10,14 @@ Subcommands:
   record [options]             turn one wrk run (our lua done() line) into a JSON result line
 """
 import argparse
-import http.client
 import json
 import os
-import resource
-import signal
-import socket
-import ssl
 import sys
 import time
 
 
 def cmd_ports(a):
+    import socket
     socks = []
     for _ in range(a.n):
         s = socket.socket()
@@ -45,6 +41,8 @@ def alive(pid):
 
 def cmd_wait_http(a):
     """Retry GET URL until it answers 200 (and, with --expect-len, that many body bytes)."""
+    import http.client
+    import ssl
     from urllib.parse import urlsplit
     u = urlsplit(a.url)
     deadline = time.monotonic() + a.timeout
@@ -103,6 +101,9 @@ def read_response(s, buf=b""):
 def cmd_idle_conns(a):
     """Open N connections, send one keep-alive request on each, read the answers, then write
     READY (a file) and hold every socket open until SIGTERM."""
+    import resource
+    import signal
+    import socket
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = a.n + 64
     if soft < want:

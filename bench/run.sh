@@ -79,8 +79,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 NGINX=$(find_bin nginx) HAPROXY=$(find_bin haproxy) WRK=$(find_bin wrk)
+PY=$(python3 -c 'import sys; print(sys.executable)')   # the real binary: no shim start-up cost
 CLK_TCK=$(getconf CLK_TCK)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+# HAProxy refuses to start when maxconn needs more descriptors than it may open (2 per connection)
+HAPROXY_MAXCONN=$(( ($(ulimit -n) - 100) / 2 )); [ "$HAPROXY_MAXCONN" -le 20000 ] || HAPROXY_MAXCONN=20000
 
 # ---- process tracking: stop only what we started ------------------------------------------------
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/gateway-bench.XXXXXX")
@@ -147,7 +150,7 @@ chmod 600 "$TMP/key.pem" "$TMP/combined.pem"
 
 # ---- starting processes -----------------------------------------------------------------------
 declare -A PORT PID
-free_ports() { python3 "$HELP" ports "$1"; }
+free_ports() { "$PY" "$HELP" ports "$1"; }
 
 nginx_common() {   # nginx_common DIR WORKERS: main and events sections, temp paths inside DIR
     cat <<EOF
@@ -191,7 +194,7 @@ start_upstream() {
 EOF
     } > "$d/nginx.conf"
     launch upstream "$d/stderr.log" "$NGINX" -p "$d/" -e "$d/error.log" -c "$d/nginx.conf"
-    python3 "$HELP" wait-http "http://127.0.0.1:${PORT[upstream]}/small" --pid "${PID[upstream]}" \
+    "$PY" "$HELP" wait-http "http://127.0.0.1:${PORT[upstream]}/small" --pid "${PID[upstream]}" \
         --expect-len $SMALL_LEN || { tail -5 "$d/error.log" "$d/stderr.log" >&2; return 1; }
 }
 
@@ -230,7 +233,7 @@ routes:
 EOF
     } > "$d/gateway.yaml"
     launch "$name" "$d/stderr.log" "$GATEWAY" -c "$d/gateway.yaml"
-    python3 "$HELP" wait-http "http://127.0.0.1:${ports[1]}/readyz" --pid "${PID[$name]}" \
+    "$PY" "$HELP" wait-http "http://127.0.0.1:${ports[1]}/readyz" --pid "${PID[$name]}" \
         || { tail -5 "$d/stderr.log" >&2; return 1; }
 }
 
@@ -267,7 +270,7 @@ start_haproxy() {   # start_haproxy NAME TLS
     cat > "$d/haproxy.cfg" <<EOF
 global
     nbthread $WORKERS
-    maxconn 20000
+    maxconn $HAPROXY_MAXCONN
     pidfile $d/haproxy.pid
 defaults
     mode http
@@ -312,11 +315,11 @@ run_wrk() {   # run_wrk NAME SCENARIO SECONDS OUTFILE: wrk's exit status in WRK_
 
 measure_idle_memory() {   # measure_idle_memory NAME: RSS growth with 1,000 idle keep-alive conns
     local name=$1 before after ready=$TMP/$1.idle-ready hp rc=0 n=1000
-    python3 "$HELP" wait-http "$(target_url "$name" c1000)" >/dev/null || true  # first request
+    "$PY" "$HELP" wait-http "$(target_url "$name" c1000)" >/dev/null || true  # first request
     sleep 0.2
-    before=$(python3 "$HELP" mem "${PID[$name]}" rss)
+    before=$("$PY" "$HELP" mem "${PID[$name]}" rss)
     rm -f "$ready"
-    python3 "$HELP" idle-conns "${PORT[$name]}" $n "$ready" --hold 120 2>"$TMP/$name.idle.err" &
+    "$PY" "$HELP" idle-conns "${PORT[$name]}" $n "$ready" --hold 120 2>"$TMP/$name.idle.err" &
     hp=$!; PIDS+=("$hp")
     for _ in $(seq 300); do [ -e "$ready" ] || ! kill -0 "$hp" 2>/dev/null && break; sleep 0.1; done
     if [ ! -e "$ready" ]; then
@@ -324,7 +327,7 @@ measure_idle_memory() {   # measure_idle_memory NAME: RSS growth with 1,000 idle
         stop_pid "$hp"; untrack "$hp"; return 0
     fi
     sleep 0.5
-    after=$(python3 "$HELP" mem "${PID[$name]}" rss)
+    after=$("$PY" "$HELP" mem "${PID[$name]}" rss)
     read -r opened bad < "$ready"
     stop_pid "$hp"; untrack "$hp"
     [ "$bad" = 0 ] || note_failure "$name: $bad of $opened idle-connection requests failed"
@@ -371,7 +374,7 @@ for scen in $SCENARIOS; do
     expect=$SMALL_LEN; [ "$scen" = big ] && expect=$BIG_LEN
     live=()
     for t in "${targets[@]}"; do
-        if python3 "$HELP" wait-http "$(target_url "$t" "$scen")" --pid "${PID[$t]}" --expect-len "$expect"; then
+        if "$PY" "$HELP" wait-http "$(target_url "$t" "$scen")" --pid "${PID[$t]}" --expect-len "$expect"; then
             live+=("$t")
         else
             note_failure "$scen: $t did not answer 200 with a $expect-byte body"
@@ -388,12 +391,12 @@ for scen in $SCENARIOS; do
     fi
     for r in $(seq 1 "$ROUNDS"); do
         for t in "${live[@]}"; do
-            t0=$(python3 "$HELP" ticks "${PID[$t]}")
+            t0=$("$PY" "$HELP" ticks "${PID[$t]}")
             run_wrk "$t" "$scen" "$DURATION" "$TMP/wrk.out"
-            t1=$(python3 "$HELP" ticks "${PID[$t]}")
-            hwm=$(python3 "$HELP" mem "${PID[$t]}" hwm)
+            t1=$("$PY" "$HELP" ticks "${PID[$t]}")
+            hwm=$("$PY" "$HELP" mem "${PID[$t]}" hwm)
             conns=64; [ "$scen" = c1000 ] && conns=1000
-            if line=$(python3 "$HELP" record --scenario "$scen" --proxy "$t" --round "$r" \
+            if line=$("$PY" "$HELP" record --scenario "$scen" --proxy "$t" --round "$r" \
                     --duration "$DURATION" --connections "$conns" --ticks-before "$t0" \
                     --ticks-after "$t1" --clk-tck "$CLK_TCK" --hwm-kib "$hwm" --wrk-rc "$WRK_RC" \
                     --wrk-out "$TMP/wrk.out" 2>"$TMP/record.err"); then
@@ -411,7 +414,7 @@ for scen in $SCENARIOS; do
     done
 done
 
-python3 "$BENCH_DIR/report.py" "$OUT" --append-summary || FAILED=1
+"$PY" "$BENCH_DIR/report.py" "$OUT" --append-summary || FAILED=1
 log "results in $OUT"
 [ "$FAILED" = 0 ] || { log "some proxy failed to start or answered errors (see above)"; exit 1; }
 exit 0

@@ -39,7 +39,8 @@ bool methods_overlap(const CompiledMatcher& a, const CompiledMatcher& b) {
 
 std::string conflict_message(const CompiledRoute& earlier, const CompiledRoute& later) {
     return later.spec.path_mark.str() + ": " + route_label(later.spec, later.index) +
-           ".match.path: conflicts with route '" + earlier.spec.name +
+           ".match.path: route '" + later.spec.name + "' conflicts with route '" +
+           earlier.spec.name +
            "' at " + earlier.spec.path_mark.str() + " (same path, methods and host)";
 }
 
@@ -47,7 +48,7 @@ std::string conflict_message(const CompiledRoute& earlier, const CompiledRoute& 
 
 std::string route_label(const config::RouteSpec& spec, std::size_t position) {
     const auto key = spec.key.empty() ? "routes[" + std::to_string(position) + "]" : spec.key;
-    return key + " (" + spec.name + ")";
+    return key;
 }
 
 bool precedes(const CompiledRoute& a, const CompiledRoute& b) {

@@ -31,7 +31,8 @@ namespace {
 
 std::string format_error(const config::RouteSpec& spec, std::size_t i, const RouteError& e) {
     const auto& mark = e.at_path_mark ? spec.path_mark : spec.mark;
-    return mark.str() + ": " + route_label(spec, i) + "." + e.key + ": " + e.why;
+    return mark.str() + ": " + route_label(spec, i) + "." + e.key + ": " + e.why + " (route '" +
+           spec.name + "')";
 }
 
 std::shared_ptr<const RouteIndex> make_index(const std::vector<CompiledRoute>& routes) {

@@ -65,6 +65,9 @@ void App::bind_listeners(const config::Config& cfg) {
 int App::run() {
     auto cfg = shared_.config.load();
     bind_listeners(*cfg);
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    signals_.add(SIGHUP);
     watch_signals();
     if (admin_) admin_->start();
     for (auto& w : workers_) w->start();
@@ -78,17 +81,18 @@ int App::run() {
 }
 
 void App::watch_signals() {
-    signals_.add(SIGTERM);
-    signals_.add(SIGINT);
-    signals_.add(SIGHUP);
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
         if (ec) return;
         if (sig == SIGHUP) {
             reload();
-            watch_signals();
+        } else if (shared_.draining.load()) {
+            log::warn("second stop signal: exiting without waiting for the drain");
+            control_.stop();
+            return;
         } else {
             start_drain();
         }
+        watch_signals();
     });
 }
 

@@ -5,8 +5,10 @@
 #include <random>
 
 #include <boost/beast/core/detail/base64.hpp>
+#include <boost/beast/core/string.hpp>
 
 namespace gw::server {
+namespace beast = boost::beast;
 namespace {
 
 void append_pct_encoded(std::string& out, std::string_view s) {
@@ -99,16 +101,31 @@ std::string client_ip(const boost::asio::ip::address& peer, bool peer_trusted,
     return peer.to_string();
 }
 
+std::string joined_values(const http::fields& fields, std::string_view name) {
+    std::string out;
+    for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name);
+         ++it) {
+        if (!out.empty()) out += ", ";
+        out += it->value();
+    }
+    return out;
+}
+
 void set_forwarded_headers(http::fields& fields, std::string_view peer_ip, bool peer_trusted,
                            bool downstream_tls, std::string_view original_host) {
-    auto xff = fields.find("x-forwarded-for");
-    if (peer_trusted && xff != fields.end()) {
-        std::string joined(xff->value());
+    if (peer_trusted && fields.count("x-forwarded-for") > 0) {
+        // Every X-Forwarded-For line counts: a proxy may add its own line instead of appending.
+        std::string joined = joined_values(fields, "x-forwarded-for");
         joined += ", ";
         joined += peer_ip;
         fields.set("x-forwarded-for", joined);
     } else {
         fields.set("x-forwarded-for", peer_ip);
+    }
+    if (!peer_trusted) {
+        // Other spellings of the same claim are not believed from an untrusted peer either.
+        fields.erase(http::field::forwarded);
+        fields.erase("x-real-ip");
     }
     if (!peer_trusted || fields.find("x-forwarded-proto") == fields.end())
         fields.set("x-forwarded-proto", downstream_tls ? "https" : "http");
@@ -198,6 +215,33 @@ void append_query_credential(const config::Credentials& c, std::string& target) 
     append_pct_encoded(target, c.name);
     target += '=';
     append_pct_encoded(target, c.value);
+}
+
+}  // namespace gw::server
+
+namespace gw::server {
+
+void strip_query_credential(http::fields& fields, const config::Credentials& c) {
+    if (c.type != config::Credentials::Type::query) return;
+    std::string param;
+    append_pct_encoded(param, c.name);
+    param += '=';
+    append_pct_encoded(param, c.value);
+    for (auto f : {http::field::location, http::field::content_location}) {
+        auto it = fields.find(f);
+        if (it == fields.end()) continue;
+        std::string v(it->value());
+        bool changed = false;
+        for (auto pos = v.find(param); pos != std::string::npos; pos = v.find(param, pos)) {
+            // Drop the parameter with one of its separators: "?k=v&x" -> "?x", "&k=v" -> "".
+            std::size_t end = pos + param.size();
+            if (end < v.size() && v[end] == '&') ++end;
+            else if (pos > 0 && (v[pos - 1] == '&' || v[pos - 1] == '?')) --pos;
+            v.erase(pos, end - pos);
+            changed = true;
+        }
+        if (changed) fields.set(f, v);
+    }
 }
 
 }  // namespace gw::server

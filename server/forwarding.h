@@ -27,6 +27,9 @@ bool is_trusted(const boost::asio::ip::address& peer, const std::vector<config::
 std::string client_ip(const boost::asio::ip::address& peer, bool peer_trusted,
                       std::string_view forwarded_for, const std::vector<config::Cidr>& trusted);
 
+// All values of a header that may be sent on several lines, joined with ", ".
+std::string joined_values(const http::fields& fields, std::string_view name);
+
 // X-Forwarded-For / -Proto / -Host for the upstream request. A client's own values are only
 // kept when the peer is trusted.
 void set_forwarded_headers(http::fields& fields, std::string_view peer_ip, bool peer_trusted,
@@ -45,5 +48,8 @@ std::string host_without_port(std::string_view host);
 // to the target by the caller (append_query_credential).
 void apply_credentials(const config::Credentials& c, http::fields& fields);
 void append_query_credential(const config::Credentials& c, std::string& target);
+// Removes a query credential an upstream echoes in Location / Content-Location (redirects),
+// so the secret never reaches the caller.
+void strip_query_credential(http::fields& fields, const config::Credentials& c);
 
 }  // namespace gw::server

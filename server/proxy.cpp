@@ -94,7 +94,9 @@ asio::awaitable<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buff
     body.data = buf;
     body.size = kBuf;
     beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
-    auto [ec, n] = co_await http::async_read(down, down_buffer, parser, kTuple);
+    // read_some: forward what has arrived instead of waiting for a full buffer, so slow
+    // streams flow and the idle timeout measures silence, not throughput.
+    auto [ec, n] = co_await http::async_read_some(down, down_buffer, parser, kTuple);
     if (ec == http::error::need_buffer) ec = {};
     size = kBuf - body.size;
     if (ec == http::error::body_limit) co_return Stage::body_too_large;
@@ -164,7 +166,9 @@ asio::awaitable<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
         if (ec == beast::error::timeout) co_return Exchange{Stage::upstream_timeout};
         if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec)};
         unsigned status = rp->get().result_int();
-        if (status < 100 || status >= 200 || status == 101) co_return Exchange{Stage::done};
+        // Upgrade is stripped on the way up, so a 101 is an upstream fault.
+        if (status == 101) co_return Exchange{Stage::upstream_error};
+        if (status < 100 || status >= 200) co_return Exchange{Stage::done};
     }
 }
 
@@ -207,12 +211,13 @@ asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer&
         res.body().data = buf;
         res.body().size = kBuf;
         beast::get_lowest_layer(up).expires_after(timeout);
-        auto [rec, rn] = co_await http::async_read(up, up_buffer, rp, kTuple);
+        auto [rec, rn] = co_await http::async_read_some(up, up_buffer, rp, kTuple);
         if (rec == http::error::need_buffer) rec = {};
         if (rec) co_return Exchange{Stage::response_broken};
         res.body().size = kBuf - res.body().size;
         res.body().data = buf;
         res.body().more = !rp.is_done();
+        if (res.body().size == 0 && res.body().more) continue;  // framing bytes only
         ctx.bytes_out += res.body().size;
         beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
         auto [wec, wn] = co_await http::async_write(down, sr, kTuple);
@@ -242,18 +247,26 @@ asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
     auto sent_at = std::chrono::steady_clock::now();
     Exchange ex =
         co_await send_request(down, down_buffer, parser, up, buf, preread, ctx, timeout);
-    if (ex.stage != Stage::done) co_return ex;
+    // An upstream may answer early (401, 413) and stop reading the body: its answer, if one
+    // came, is worth more to the client than a 502.
+    bool early = ex.stage == Stage::upstream_error;
+    if (ex.stage != Stage::done && !early) co_return ex;
     std::optional<ResponseParser> rp;
-    ex = co_await read_response_head(up, conn.buffer, rp, head_request, timeout);
+    ex = co_await read_response_head(up, conn.buffer, rp, head_request,
+                                     early ? std::chrono::milliseconds(500) : timeout);
+    if (early && ex.stage != Stage::done) co_return Exchange{Stage::upstream_error};
     ctx.upstream_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count();
     if (ex.stage != Stage::done) co_return ex;
     ctx.status = rp->get().result_int();
     // The client may still be sending a body the upstream did not wait for: the connection
     // is then out of sync and must close after this answer.
-    ex.down_keep_alive = keep_alive && parser.is_done();
+    ex.down_keep_alive = keep_alive && parser.is_done() && !early;
     prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request);
-    co_return co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, ex);
+    strip_query_credential(rp->get(), ctx.match.route->spec.upstream->credentials);
+    ex = co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, ex);
+    if (early) ex.upstream_reusable = false;
+    co_return ex;
 }
 
 template <class Down>
@@ -312,7 +325,8 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
     ctx.upstream_target = target.host + ":" + std::to_string(target.port);
     bool has_body = !parser.is_done();
     bool retry_allowed = !has_body && idempotent(req.method());
-    bool expect_continue = has_body && beast::iequals(req[http::field::expect], "100-continue");
+    bool expect_continue = has_body && version == 11 &&
+                           beast::iequals(req[http::field::expect], "100-continue");
     prepare_request(req, ctx, *upstream, target, peer_trusted, parser.chunked(),
                     parser.content_length());
     auto timeout = ctx.match.route->spec.timeout.value_or(upstream->response_timeout);

@@ -25,6 +25,8 @@ asio::awaitable<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer
                                       RequestParser& parser, const config::Limits& limits,
                                       bool first, Worker& worker) {
     if (buffer.size() == 0) {
+        // A drain closes idle connections once; one that turns idle later closes itself here.
+        if (worker.draining()) co_return HeadResult::closed;
         // Wait for the first byte under the idle (or, on a new connection, header) timeout;
         // while waiting the connection counts as idle, so a drain may close it.
         beast::get_lowest_layer(stream).expires_after(first ? limits.header_timeout
@@ -102,10 +104,11 @@ asio::awaitable<bool> respond_locally(Stream& stream, RequestContext& ctx,
     for (const auto& [name, value] : r.headers) res.set(name, value);
     res.set("x-request-id", ctx.request_id);
     middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
-    if (parser.get().method() != http::verb::head) res.body() = r.body;
+    bool bodiless_status = r.status == 204 || r.status == 304 || r.status < 200;
+    if (parser.get().method() != http::verb::head && !bodiless_status) res.body() = r.body;
     res.keep_alive(keep_alive);
     res.prepare_payload();
-    if (parser.get().method() == http::verb::head)
+    if (parser.get().method() == http::verb::head && !bodiless_status)
         res.content_length(r.body.size());
     ctx.status = r.status;
     ctx.bytes_out = res.body().size();
@@ -122,8 +125,11 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
     const auto& cfg = *ctx.config;
     bool peer_trusted = is_trusted(peer, cfg.server.trusted_proxies);
     ctx.request_id = request_id_for(req["x-request-id"]);
-    ctx.client_ip = client_ip(peer, peer_trusted, req["x-forwarded-for"],
-                              cfg.server.trusted_proxies);
+    if (peer_trusted)
+        ctx.client_ip = client_ip(peer, true, joined_values(req, "x-forwarded-for"),
+                                  cfg.server.trusted_proxies);
+    else
+        ctx.client_ip = ctx.peer_ip;
     // A request whose body we will not read cannot leave the connection in sync.
     bool keep_alive = req.keep_alive() && !worker.draining();
     bool body_pending = !parser.is_done();
@@ -144,6 +150,11 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
     if (ctx.match.status == routes::MatchStatus::method_not_allowed)
         co_return co_await send_error(stream, ctx, GatewayError::method_not_allowed, version,
                                       keep_alive && !body_pending, ctx.match.allow);
+    // TRACE would echo the upstream credentials back to the caller: only routes that list it
+    // explicitly take it.
+    if (req.method() == http::verb::trace && ctx.match.route->spec.match.methods.empty())
+        co_return co_await send_error(stream, ctx, GatewayError::method_not_allowed, version,
+                                      keep_alive && !body_pending);
     if (ctx.match.route->spec.respond)
         co_return co_await respond_locally(stream, ctx, parser, keep_alive && !body_pending);
     co_return co_await proxy_request(stream, buffer, parser, ctx, worker, peer_trusted,
@@ -166,11 +177,13 @@ template <class Stream>
 asio::awaitable<void> run_session(Stream stream, Worker& worker, asio::ip::address peer,
                                   ConnectionSlot) {
     beast::flat_buffer buffer;
+    const std::string peer_ip = peer.to_string();
     bool first = true;
+    bool linger = false;
     for (;;) {
         RequestContext ctx;
         ctx.config = worker.config();
-        ctx.peer_ip = peer.to_string();
+        ctx.peer_ip = peer_ip;
         ctx.tls = std::is_same_v<Stream, TlsStream>;
         const auto& limits = ctx.config->server.limits;
         RequestParser parser;
@@ -186,13 +199,17 @@ asio::awaitable<void> run_session(Stream stream, Worker& worker, asio::ip::addre
                                                                   : GatewayError::bad_request;
             co_await send_error(stream, ctx, e, 11, false);
             finish_request(worker, ctx, "");
+            linger = true;  // unread input follows: let the client read the answer first
             break;
         }
         bool again = co_await handle_request(stream, buffer, parser, ctx, worker, peer);
         finish_request(worker, ctx, parser.get().method_string());
-        if (!again) break;
+        if (!again) {
+            linger = !parser.is_done();
+            break;
+        }
     }
-    co_await graceful_close(stream);
+    co_await graceful_close(stream, linger);
 }
 
 template asio::awaitable<void> run_session<PlainStream>(PlainStream, Worker&, asio::ip::address,

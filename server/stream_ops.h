@@ -19,13 +19,23 @@ asio::ip::tcp::socket& socket_of(Stream& s) {
     return beast::get_lowest_layer(s).socket();
 }
 
-inline asio::awaitable<void> graceful_close(beast::tcp_stream& s) {
+// Ends a connection. With linger, unread request bytes are drained for a short, bounded
+// while after our answer: closing with unread input makes the kernel send a reset, which can
+// destroy the answer (a 413 or 400) before the client reads it.
+inline asio::awaitable<void> graceful_close(beast::tcp_stream& s, bool linger) {
     boost::system::error_code ec;
     s.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    co_return;
+    if (!linger || ec) co_return;
+    s.expires_after(std::chrono::seconds(1));
+    char sink[4096];
+    for (std::size_t total = 0; total < 256 * 1024;) {
+        auto [rec, n] = co_await s.async_read_some(asio::buffer(sink), kTuple);
+        if (rec) break;
+        total += n;
+    }
 }
 
-inline asio::awaitable<void> graceful_close(beast::ssl_stream<beast::tcp_stream>& s) {
+inline asio::awaitable<void> graceful_close(beast::ssl_stream<beast::tcp_stream>& s, bool) {
     // close_notify with a short bound; a peer that never answers does not hold the session.
     beast::get_lowest_layer(s).expires_after(std::chrono::seconds(2));
     co_await s.async_shutdown(kTuple);

@@ -16,6 +16,10 @@ std::shared_ptr<boost::asio::ssl::context> make_server_tls(const config::ServerT
     if (!tls.client_ca_file.empty()) {
         ctx->load_verify_file(tls.client_ca_file);
         ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+        // Resumed sessions with client verification need a session id context.
+        static const unsigned char kSessionContext[] = "gateway";
+        SSL_CTX_set_session_id_context(ctx->native_handle(), kSessionContext,
+                                       sizeof kSessionContext - 1);
     }
     return ctx;
 }

@@ -1,6 +1,9 @@
 #include "server/upstream_pool.h"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -30,6 +33,15 @@ std::shared_ptr<asio::ssl::context> make_client_context(const config::UpstreamTl
     ctx->set_verify_mode(t.verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
     return ctx;
 }
+// An idle keep-alive connection must have nothing to read: end-of-file means the upstream
+// closed it (Node and others do after ~5 s), and stray bytes would be taken for the next
+// answer. One non-blocking peek is far cheaper than a 502 or a desynchronised stream.
+bool still_open(UpstreamConnection& c) {
+    if (c.buffer.size() != 0) return false;
+    char byte;
+    ssize_t n = ::recv(c.tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 }  // namespace
 
 std::shared_ptr<asio::ssl::context> UpstreamPool::tls_context(
@@ -51,8 +63,12 @@ asio::awaitable<UpstreamConnectionPtr> UpstreamPool::acquire(
             UpstreamConnectionPtr c = std::move(conns.back());
             conns.pop_back();
             if (now - c->idle_since > upstream->keepalive_idle_timeout) continue;
+            if (!still_open(*c)) continue;
             // A TLS connection made for an older definition of the upstream is not reused.
-            if (c->is_tls() && c->tls_context() != tls_context(upstream)) continue;
+            if (c->is_tls()) {
+                auto t = tls_.find(upstream.get());
+                if (t == tls_.end() || t->second.ctx != c->tls_context()) continue;
+            }
             c->reused = true;
             ec = {};
             co_return c;
@@ -70,7 +86,7 @@ asio::awaitable<UpstreamConnectionPtr> UpstreamPool::connect(
                                                               tls_context(upstream))
                        : std::make_unique<UpstreamConnection>(ioc_.get_executor());
     } catch (const boost::system::system_error& e) {
-        ec = e.code();
+        ec = e.code();  // e.g. a CA file that went away since the config was checked
         co_return nullptr;
     }
     c->key = target.url;
@@ -93,7 +109,8 @@ asio::awaitable<UpstreamConnectionPtr> UpstreamPool::connect(
         ec = e;
     }
     if (ec) co_return nullptr;
-    stream.socket().set_option(tcp::no_delay(true));
+    boost::system::error_code opt_ec;
+    stream.socket().set_option(tcp::no_delay(true), opt_ec);
     if (c->is_tls()) {
         const std::string& sni = upstream->tls.sni.empty() ? target.host : upstream->tls.sni;
         if (!SSL_set_tlsext_host_name(c->tls().native_handle(), sni.c_str())) {

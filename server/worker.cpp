@@ -109,7 +109,8 @@ std::size_t Worker::pick_target(const config::Upstream& upstream) {
             case config::Balance::least_request: {
                 int best = INT32_MAX;
                 for (std::size_t i = 0; i < targets.size(); ++i) {
-                    int n = in_flight_[&targets[i]];
+                    auto it = in_flight_.find(&targets[i]);
+                    int n = it == in_flight_.end() ? 0 : it->second;
                     if (n < best) best = n, chosen = i;
                 }
                 break;
@@ -159,7 +160,10 @@ asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
         auto [ec, socket] = co_await acceptor.async_accept(kTuple);
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-            continue;  // EMFILE and friends: keep serving the connections we have
+            // EMFILE and friends: keep serving the connections we have, and do not spin.
+            accept_backoff_.expires_after(std::chrono::milliseconds(50));
+            co_await accept_backoff_.async_wait(kTuple);
+            continue;
         }
         auto max = view_.get()->server.limits.max_connections;
         if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= max) {

@@ -76,10 +76,12 @@ private:
 
     std::size_t index_;
     SharedState& shared_;
+    // Declared before ioc_: session frames still suspended when the io_context is destroyed
+    // give their buffers back on the way out.
+    BufferPool buffers_;
     boost::asio::io_context ioc_{1};
     ConfigView view_;
     UpstreamPool pool_{ioc_};
-    BufferPool buffers_;
     std::string log_line_;
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
     std::unordered_map<std::string, std::uint64_t> rr_;   // upstream name -> counter
@@ -87,6 +89,7 @@ private:
     std::list<boost::asio::ip::tcp::socket*> idle_;
     bool draining_ = false;
     boost::asio::steady_timer sweep_timer_{ioc_};
+    boost::asio::steady_timer accept_backoff_{ioc_};
     std::thread thread_;
 };
 

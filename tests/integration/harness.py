@@ -20,7 +20,6 @@ import os
 import re
 import signal
 import socket
-import socketserver
 import ssl
 import subprocess
 import sys
@@ -359,17 +358,17 @@ class RawConnection:
         cl = resp.header("content-length")
         if cl is not None:
             return self._read_exact(int(cl), deadline, sink)
-        # Delimited by close.
+        # Delimited by close: what is already buffered is the start of the body.
         total = 0
         while True:
-            try:
-                self._recv_more(deadline)
-            except ConnectionClosed:
-                break
             total += len(self.buf)
             if sink is not None:
                 sink.append(self.buf)
             self.buf = b""
+            try:
+                self._recv_more(deadline)
+            except ConnectionClosed:
+                break
         return total
 
     def wait_closed(self, timeout: float) -> float | None:
@@ -388,7 +387,8 @@ class RawConnection:
                 return time.monotonic() - start
 
 
-def raw_request(port: int, data: bytes | str, method: str = "GET", timeout: float = 5.0) -> Response:
+def raw_request(port: int, data: bytes | str, method: str = "GET",
+                timeout: float = 5.0) -> Response:
     """Sends raw bytes on a fresh connection and reads one response."""
     with RawConnection(port, timeout=timeout) as c:
         c.send(data)

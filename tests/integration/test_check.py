@@ -139,8 +139,22 @@ class CheckTest(unittest.TestCase):
                                 "upstreams.crm.credentials.token")
         self.assertIn("GW_IT_UNSET_VARIABLE", err)
 
+    def test_missing_secret_file(self) -> None:
+        missing = os.path.join(self.dir, "no-such-secret")
+        text = VALID.replace('      - url: "http://127.0.0.1:9"\n',
+                             '      - url: "http://127.0.0.1:9"\n'
+                             '    credentials:\n'
+                             '      type: bearer\n'
+                             f'      token_file: {missing}\n')
+        line, kcol = position(text, "token_file: ")
+        path, proc = self.check(text)
+        err = self.assert_error(path, proc, line, {kcol, kcol + len("token_file: ")},
+                                "upstreams.crm.credentials.token_file")
+        self.assertIn("no-such-secret", err)
+
     def test_env_variable_default_and_set(self) -> None:
-        text = VALID.replace('"http://127.0.0.1:9"', '"${GW_IT_UNSET_VARIABLE:-http://127.0.0.1:9}"')
+        text = VALID.replace('"http://127.0.0.1:9"',
+                             '"${GW_IT_UNSET_VARIABLE:-http://127.0.0.1:9}"')
         _, proc = self.check(text)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         text = VALID.replace('"http://127.0.0.1:9"', '"${GW_IT_SET_VARIABLE}"')

@@ -8,8 +8,8 @@ import threading
 import time
 import unittest
 
-from tests.integration.harness import (Gateway, GatewayTestCase, Upstream, base_config,
-                                       http_request, wait_for)
+from tests.integration.harness import (Gateway, GatewayTestCase, base_config, http_request,
+                                       wait_for)
 
 
 class DrainTest(GatewayTestCase):

@@ -3,7 +3,9 @@ request ids, traceparent, upstream credentials, route header operations, trusted
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import unittest
 import urllib.parse
 
@@ -283,6 +285,34 @@ class TrustedProxiesTest(GatewayTestCase):
         self.gw.get("/x")
         s = self.up.wait_requests(1)[0]
         self.assertEqual(s.header_all("x-forwarded-for"), ["127.0.0.1"])
+
+
+class SecretsFromEnvAndFilesTest(GatewayTestCase):
+    """Credentials given as ${VAR} and as *_file reach the upstream with their real values."""
+
+    def test_env_and_file_credentials(self) -> None:
+        up = self.start_upstream()
+        tmp = tempfile.TemporaryDirectory(prefix="gw-secret-")
+        self.addCleanup(tmp.cleanup)
+        secret_file = os.path.join(tmp.name, "token")
+        with open(secret_file, "w") as f:
+            f.write("token-from-file-42")
+        gw = self.start_gateway(base_config(
+            upstreams={
+                "from-env": {"targets": [{"url": up.url}],
+                             "credentials": {"type": "header", "name": "x-env-key",
+                                             "value": "${GW_IT_SECRET}"}},
+                "from-file": {"targets": [{"url": up.url}],
+                              "credentials": {"type": "bearer", "token_file": secret_file}},
+            },
+            routes=[{"name": "env", "match": {"path": "/env"}, "upstream": "from-env"},
+                    {"name": "file", "match": {"path": "/file"}, "upstream": "from-file"}]),
+            env={"GW_IT_SECRET": "token-from-env-17"})
+        self.assertEqual(gw.get("/env").status, 200)
+        self.assertEqual(gw.get("/file").status, 200)
+        env_req, file_req = up.wait_requests(2)
+        self.assertEqual(env_req.header("x-env-key"), "token-from-env-17")
+        self.assertEqual(file_req.header("authorization"), "Bearer token-from-file-42")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,26 @@ class SmugglingTest(GatewayTestCase):
         self.assert_error(r, 400, "bad_request")
         self.assert_upstream_untouched()
 
+    def test_content_length_and_transfer_encoding_head_only(self) -> None:
+        # The head alone is ambiguous: the 400 must come before any body byte is sent, and the
+        # upstream must not be contacted while the gateway waits.
+        c = self.gw.connect()
+        with c:
+            c.send("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n")
+            r = c.read_response(timeout=3)
+        self.assert_error(r, 400, "bad_request")
+        self.assert_upstream_untouched()
+
+    def test_two_differing_content_lengths_head_only(self) -> None:
+        c = self.gw.connect()
+        with c:
+            c.send("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                   "Content-Length: 6\r\n\r\n")
+            r = c.read_response(timeout=3)
+        self.assert_error(r, 400, "bad_request")
+        self.assert_upstream_untouched()
+
     def test_transfer_encoding_and_content_length(self) -> None:
         r = self.send_bad("POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
                           "Content-Length: 50\r\n\r\n0\r\n\r\n" + SMUGGLED)

@@ -22,7 +22,7 @@ std::string path_error(const std::string& path) {
 
 TEST_CASE("invalid paths are errors at match.path", "[routes][build]") {
     CHECK_THAT(path_error("api/x"),
-               StartsWith("routes.yaml:22:13: routes[1] (r).match.path: must start with '/'"));
+               StartsWith("routes.yaml:22:13: routes[1].match.path: must start with '/'"));
     CHECK_THAT(path_error(""), Contains("must start with '/'"));
     CHECK_THAT(path_error("/a/*/b"), Contains("'*' is only allowed as the whole last segment"));
     CHECK_THAT(path_error("/api*"), Contains("'*' is only allowed"));
@@ -37,7 +37,7 @@ TEST_CASE("invalid paths are errors at match.path", "[routes][build]") {
 
 TEST_CASE("a bad regex is an error with line and column", "[routes][build]") {
     const auto e = path_error("~ ^/orders/([0-9]+$");
-    CHECK_THAT(e, StartsWith("routes.yaml:22:13: routes[1] (r).match.path: invalid regex "
+    CHECK_THAT(e, StartsWith("routes.yaml:22:13: routes[1].match.path: invalid regex "
                              "'^/orders/([0-9]+$'"));
     CHECK_THAT(path_error("~   "), Contains("empty regex"));
 }
@@ -54,7 +54,7 @@ TEST_CASE("bad hosts are errors at the route", "[routes][build]") {
     s.match.host = "api.*.com";
     auto errors = build_errors({s});
     REQUIRE(errors.size() == 1);
-    CHECK_THAT(errors[0], StartsWith("routes.yaml:30:5: routes[0] (h).match.host:"));
+    CHECK_THAT(errors[0], StartsWith("routes.yaml:30:5: routes[0].match.host:"));
     s.match.host = "api.example.com:8080";
     errors = build_errors({s});
     REQUIRE(errors.size() == 1);
@@ -66,8 +66,8 @@ TEST_CASE("rewrite templates may only use the path's parameters", "[routes][buil
     s.rewrite.path = "/v2/orders/{order_id}";
     auto errors = build_errors({spec("other", "/", {}, 0), s});
     REQUIRE(errors.size() == 1);
-    CHECK(errors[0] == "routes.yaml:20:5: routes[1] (get-order).rewrite.path: unknown parameter "
-                       "{order_id} in '/v2/orders/{order_id}' (the path has {id})");
+    CHECK(errors[0] == "routes.yaml:20:5: routes[1].rewrite.path: unknown parameter "
+                       "{order_id} in '/v2/orders/{order_id}' (the path has {id}) (route 'get-order')");
     s.rewrite.path = "/v2/{id";
     CHECK_THAT(build_errors({s}).at(0), Contains("unclosed '{'"));
     s.rewrite.path = "v2/{id}";
@@ -81,14 +81,14 @@ TEST_CASE("routes that could take the same request conflict", "[routes][build][c
     SECTION("identical exact paths, both any method") {
         const auto errors = build_errors({spec("a", "/x", {}, 0), spec("b", "/x", {}, 1)});
         REQUIRE(errors.size() == 1);
-        CHECK(errors[0] == "routes.yaml:22:13: routes[1] (b).match.path: conflicts with route 'a' "
+        CHECK(errors[0] == "routes.yaml:22:13: routes[1].match.path: route 'b' conflicts with route 'a' "
                            "at routes.yaml:12:13 (same path, methods and host)");
     }
     SECTION("parameter paths of the same shape, names ignored") {
         const auto errors = build_errors({spec("a", "/o/{id}/x", {"GET"}, 0),
                                           spec("b", "/o/{key}/x", {"GET", "POST"}, 1)});
         REQUIRE(errors.size() == 1);
-        CHECK_THAT(errors[0], Contains("routes[1] (b)") && Contains("route 'a'"));
+        CHECK_THAT(errors[0], Contains("routes[1].match.path: route 'b'") && Contains("route 'a'"));
     }
     SECTION("identical prefixes, one with any method") {
         CHECK(build_errors({spec("a", "/api/*", {"GET"}, 0), spec("b", "/api/*", {}, 1)})
@@ -146,5 +146,5 @@ TEST_CASE("errors use the loader's key path when it set one", "[routes][build]")
     b.path_mark.file = "routes/orders.yaml";
     const auto errors = build_errors({a, b});
     REQUIRE(errors.size() == 1);
-    CHECK_THAT(errors[0], StartsWith("routes/orders.yaml:22:13: routes[0] (b).match.path: "));
+    CHECK_THAT(errors[0], StartsWith("routes/orders.yaml:22:13: routes[0].match.path: "));
 }
