@@ -82,6 +82,10 @@ void parse_credentials(const Context& ctx, const Value& v, Credentials& out) {
         out.type = header ? Credentials::Type::header : Credentials::Type::query;
         read_named_credential(ctx, r, header, out);
     }
+    // A secret with a line break would inject headers into every upstream call. The value
+    // itself is never quoted in the error.
+    if (out.value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+        ctx.error(v.node, v.path, "the credential contains a line break or NUL character");
 }
 
 }  // namespace gw::config

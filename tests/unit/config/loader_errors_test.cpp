@@ -229,3 +229,22 @@ TEST_CASE("duplicate keys and wrong node kinds are reported", "[config][loader]"
     CHECK(r.errors[1] == f + ":3:3: log.level: duplicate key (first at " + f + ":2:3)");
     CHECK(r.errors[2] == f + ":5:9: routes: expected a list, got a mapping");
 }
+
+TEST_CASE("a credential with a line break is refused without echoing it", "[config][loader]") {
+    TempDir dir;
+    std::string secret_file = dir.write("token", "abc\r\nx-injected: 1\n");
+    std::string f;
+    auto r = load_text(dir,
+                       "upstreams:\n"
+                       "  crm:\n"
+                       "    targets: [{ url: \"http://127.0.0.1:1\" }]\n"
+                       "    credentials:\n"
+                       "      type: bearer\n"
+                       "      token_file: " + secret_file + "\n",
+                       f);
+    INFO(joined(r.errors));
+    REQUIRE(r.errors.size() == 1);
+    CHECK(r.errors[0] == f + ":5:7: upstreams.crm.credentials: the credential contains a line "
+                             "break or NUL character");
+    CHECK(r.errors[0].find("x-injected") == std::string::npos);
+}
