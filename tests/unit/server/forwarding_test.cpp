@@ -109,3 +109,39 @@ TEST_CASE("upstream credentials of each type", "[forwarding]") {
     append_query_credential({T::query, "k", "v"}, bare);
     CHECK(bare == "/a?k=v");
 }
+
+TEST_CASE("query credentials echoed in redirects are removed", "[forwarding]") {
+    using T = gw::config::Credentials::Type;
+    gw::config::Credentials c{T::query, "api_key", "s3cret"};
+    http::fields f;
+    f.set(http::field::location, "/next?api_key=s3cret&x=1");
+    f.set(http::field::content_location, "/a?x=1&api_key=s3cret");
+    strip_query_credential(f, c);
+    CHECK(f[http::field::location] == "/next?x=1");
+    CHECK(f[http::field::content_location] == "/a?x=1");
+    f.set(http::field::location, "https://h/p?api_key=s3cret");
+    strip_query_credential(f, c);
+    CHECK(f[http::field::location] == "https://h/p");
+    f.set(http::field::location, "/keep?other=1");
+    strip_query_credential(f, c);
+    CHECK(f[http::field::location] == "/keep?other=1");
+}
+
+TEST_CASE("X-Forwarded-For lines are joined in order", "[forwarding]") {
+    http::fields f;
+    f.insert("x-forwarded-for", "1.1.1.1");
+    f.insert("x-forwarded-for", "2.2.2.2, 3.3.3.3");
+    CHECK(joined_values(f, "x-forwarded-for") == "1.1.1.1, 2.2.2.2, 3.3.3.3");
+    set_forwarded_headers(f, "10.0.0.1", true, false, "h");
+    CHECK(f.count("x-forwarded-for") == 1);
+    CHECK(f["x-forwarded-for"] == "1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.1");
+}
+
+TEST_CASE("Forwarded and X-Real-IP from untrusted peers are dropped", "[forwarding]") {
+    http::fields f;
+    f.set(http::field::forwarded, "for=6.6.6.6");
+    f.set("x-real-ip", "6.6.6.6");
+    set_forwarded_headers(f, "192.0.2.1", false, false, "h");
+    CHECK(f.count(http::field::forwarded) == 0);
+    CHECK(f.count("x-real-ip") == 0);
+}
