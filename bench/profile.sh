@@ -38,6 +38,7 @@ cleanup() {
         for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
     done
+    [ "$OUTDIR" = "$TMP" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 
@@ -70,15 +71,15 @@ routes:
     match: { path: /small, methods: [GET] }
     upstream: up
 EOF
-valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$OUTDIR/callgrind.out" \
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUTDIR/callgrind.out" \
     "$GATEWAY" -c "$TMP/gateway.yaml" >"$TMP/gateway.log" 2>&1 &
 GPID=$!; PIDS+=($GPID)
 "$PY" "$HELP" wait-http "http://127.0.0.1:$UP/small" --timeout 10
 "$PY" "$HELP" wait-http "http://127.0.0.1:$ADMIN/readyz" --pid $GPID --timeout 60
 "$PY" "$HELP" wait-http "http://127.0.0.1:$GW/small" --pid $GPID --timeout 30   # first request
-callgrind_control -i on $GPID >/dev/null
+callgrind_control -i on $GPID >/dev/null 2>&1
 timeout 60 wrk -t1 -c"$CONNS" -d"${SECONDS_LOAD}"s --timeout 10s "http://127.0.0.1:$GW/small" | tee "$OUTDIR/wrk.txt"
-callgrind_control -i off $GPID >/dev/null
+callgrind_control -i off $GPID >/dev/null 2>&1
 kill -TERM $GPID; wait $GPID 2>/dev/null || true   # callgrind writes its file on exit
 for mode in yes no; do
     echo; echo "== top functions, $([ $mode = yes ] && echo inclusive || echo self) cost (Ir) =="

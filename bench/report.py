@@ -190,8 +190,10 @@ def render(meta, summ, rats, tgts, skipped, md):
                      f"{'  SMOKE' if meta.get('smoke') else ''}")
         lines.append("")
     lines += table(head, rows)
+    if skipped and md:
+        lines.append("")
     for s in skipped:
-        lines.append(("" if md else "") + f"{s}: skipped (not implemented yet)")
+        lines.append(f"{s}: skipped (not implemented yet)" + ("  " if md else ""))
     lines.append("")
     lines += table(rhead, rrows)
     lines.append("")
