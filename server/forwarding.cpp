@@ -30,15 +30,20 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::mt19937_64& rng() {
-    thread_local std::mt19937_64 engine{std::random_device{}()};
-    return engine;
+// Ids need uniqueness, not secrecy: splitmix64 seeded once per thread from the OS.
+std::uint64_t next_random() {
+    thread_local std::uint64_t state = (std::uint64_t{std::random_device{}()} << 32) ^
+                                       std::random_device{}();
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
 }
 
 void append_random_hex(std::string& out, std::size_t digits) {
     static const char* hex = "0123456789abcdef";
     while (digits > 0) {
-        std::uint64_t r = rng()();
+        std::uint64_t r = next_random();
         for (int i = 0; i < 16 && digits > 0; ++i, --digits, r >>= 4) out += hex[r & 15];
     }
 }

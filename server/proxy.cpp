@@ -7,6 +7,7 @@
 #include "routes/path.h"
 #include "server/error_response.h"
 #include "server/forwarding.h"
+#include "server/log.h"
 #include "server/session.h"
 #include "server/stream_ops.h"
 #include "server/worker.h"
@@ -36,6 +37,7 @@ struct Exchange {
     bool upstream_reusable = false;
     bool down_keep_alive = false;
     bool reset = false;  // the failure looks like a stale keep-alive connection
+    boost::system::error_code error;  // what went wrong, for the log
 };
 
 bool stale_connection_error(const boost::system::error_code& ec) {
@@ -109,7 +111,7 @@ asio::awaitable<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buff
 
 // Streams the request head and body to the upstream. The first `preread` body bytes are
 // already in buf (read before the upstream was chosen, so a body that is malformed from the
-// start never reaches it).
+// start never reaches it); they leave with the head in one write.
 template <class Down, class Up>
 asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer,
                                        RequestParser& parser, Up& up, char* buf,
@@ -117,20 +119,20 @@ asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buff
                                        config::Duration timeout) {
     auto& req = parser.get();
     const auto& limits = ctx.config->server.limits;
-    req.body().data = nullptr;
-    req.body().size = 0;
-    req.body().more = preread > 0 || !parser.is_done();
+    req.body().data = preread > 0 ? buf : nullptr;
+    req.body().size = preread;
+    req.body().more = !parser.is_done();
+    ctx.bytes_in += preread;
     http::request_serializer<http::buffer_body> sr{req};
     beast::get_lowest_layer(up).expires_after(timeout);
-    auto [ec, n] = co_await http::async_write_header(up, sr, kTuple);
-    if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec)};
-    std::size_t size = preread;
-    for (bool first = true; first || !parser.is_done(); first = false) {
-        if (!first) {
-            Stage st = co_await read_body_piece(down, down_buffer, parser, buf, size, limits);
-            if (st != Stage::done) co_return Exchange{st};
-        }
-        if (size == 0 && !parser.is_done()) continue;
+    auto [ec, n] = co_await http::async_write(up, sr, kTuple);
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec), ec};
+    while (!parser.is_done()) {
+        std::size_t size = 0;
+        Stage st = co_await read_body_piece(down, down_buffer, parser, buf, size, limits);
+        if (st != Stage::done) co_return Exchange{st};
+        if (size == 0 && !parser.is_done()) continue;  // framing bytes only
         req.body().data = buf;
         req.body().size = size;
         req.body().more = !parser.is_done();
@@ -138,7 +140,7 @@ asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buff
         beast::get_lowest_layer(up).expires_after(timeout);
         auto [wec, wn] = co_await http::async_write(up, sr, kTuple);
         if (wec == http::error::need_buffer) wec = {};
-        if (wec) co_return Exchange{Stage::upstream_error};
+        if (wec) co_return Exchange{Stage::upstream_error, false, false, false, wec};
     }
     if (!sr.is_done()) {
         req.body().data = nullptr;
@@ -146,7 +148,7 @@ asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buff
         req.body().more = false;
         auto [wec, wn] = co_await http::async_write(up, sr, kTuple);
         if (wec == http::error::need_buffer) wec = {};
-        if (wec) co_return Exchange{Stage::upstream_error};
+        if (wec) co_return Exchange{Stage::upstream_error, false, false, false, wec};
     }
     co_return Exchange{Stage::done};
 }
@@ -163,8 +165,11 @@ asio::awaitable<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
         if (head_request) rp->skip(true);
         beast::get_lowest_layer(up).expires_after(timeout);
         auto [ec, n] = co_await http::async_read_header(up, buffer, *rp, kTuple);
-        if (ec == beast::error::timeout) co_return Exchange{Stage::upstream_timeout};
-        if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec)};
+        if (ec == beast::error::timeout)
+            co_return Exchange{Stage::upstream_timeout, false, false, false, ec};
+        // Any failure before a valid head counts as a stale connection: besides a close, a
+        // pooled connection may carry stray bytes of an earlier answer (a body sent to HEAD).
+        if (ec) co_return Exchange{Stage::send_failed, false, false, true, ec};
         unsigned status = rp->get().result_int();
         // Upgrade is stripped on the way up, so a 101 is an upstream fault.
         if (status == 101) co_return Exchange{Stage::upstream_error};
@@ -193,7 +198,27 @@ void prepare_response(http::response<http::buffer_body>& res, const RequestConte
     res.keep_alive(keep_alive);
 }
 
-// Streams the response head and body to the client.
+// Reads the next piece of the response body into buf (often already buffered with the head).
+template <class Up>
+asio::awaitable<bool> read_response_piece(Up& up, beast::flat_buffer& up_buffer,
+                                          ResponseParser& rp, char* buf,
+                                          config::Duration timeout) {
+    auto& body = rp.get().body();
+    body.data = buf;
+    body.size = kBuf;
+    beast::get_lowest_layer(up).expires_after(timeout);
+    auto [ec, n] = co_await http::async_read_some(up, up_buffer, rp, kTuple);
+    if (ec == http::error::need_buffer) ec = {};
+    body.size = kBuf - body.size;
+    // An empty piece (chunk framing only) must not reach the serializer as a buffer: a
+    // zero-size chunk would end the chunked stream downstream.
+    body.data = body.size > 0 ? buf : nullptr;
+    body.more = !rp.is_done();
+    co_return !ec;
+}
+
+// Streams the response head and body to the client. The head leaves together with the first
+// body piece: one write for a small answer instead of two.
 template <class Down, class Up>
 asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
                                          ResponseParser& rp, char* buf, RequestContext& ctx,
@@ -202,27 +227,20 @@ asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer&
     const auto& limits = ctx.config->server.limits;
     res.body().data = nullptr;
     res.body().size = 0;
-    res.body().more = !rp.is_done();
+    res.body().more = false;
+    // Nothing went downstream yet, so a failure here can still become a 502.
+    if (!rp.is_done() && !co_await read_response_piece(up, up_buffer, rp, buf, timeout))
+        co_return Exchange{Stage::upstream_error};
     http::response_serializer<http::buffer_body> sr{res};
-    beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
-    auto [ec, n] = co_await http::async_write_header(down, sr, kTuple);
-    if (ec) co_return Exchange{Stage::client_error};
-    while (!rp.is_done()) {
-        res.body().data = buf;
-        res.body().size = kBuf;
-        beast::get_lowest_layer(up).expires_after(timeout);
-        auto [rec, rn] = co_await http::async_read_some(up, up_buffer, rp, kTuple);
-        if (rec == http::error::need_buffer) rec = {};
-        if (rec) co_return Exchange{Stage::response_broken};
-        res.body().size = kBuf - res.body().size;
-        res.body().data = buf;
-        res.body().more = !rp.is_done();
-        if (res.body().size == 0 && res.body().more) continue;  // framing bytes only
+    for (;;) {
         ctx.bytes_out += res.body().size;
         beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
         auto [wec, wn] = co_await http::async_write(down, sr, kTuple);
         if (wec == http::error::need_buffer) wec = {};
         if (wec) co_return Exchange{Stage::client_error};
+        if (rp.is_done()) break;
+        if (!co_await read_response_piece(up, up_buffer, rp, buf, timeout))
+            co_return Exchange{Stage::response_broken};
     }
     if (!sr.is_done()) {
         res.body().data = nullptr;
@@ -343,7 +361,7 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
         }
     }
     boost::system::error_code ec;
-    UpstreamConnectionPtr conn = co_await worker.pool().acquire(upstream, target, ec);
+    UpstreamConnectionPtr conn = co_await worker.pool().acquire(upstream, target, retry_allowed, ec);
     Exchange ex{Stage::send_failed};
     if (conn) {
         ex = co_await exchange_over(down, down_buffer, parser, *conn, buf.get(), preread, ctx,
@@ -359,6 +377,10 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
     worker.target_done(target);
     if (!conn) {
         bool timed_out = ec == beast::error::timeout;
+        log::warn("upstream connect failed", {{"upstream", upstream->name},
+                                              {"target", ctx.upstream_target},
+                                              {"request_id", ctx.request_id},
+                                              {"error", ec.message()}});
         co_return co_await send_gateway_error(
             down, ctx, timed_out ? GatewayError::upstream_timeout : GatewayError::upstream_unavailable,
             version);
@@ -369,6 +391,11 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
             co_return ex.down_keep_alive;
         case Stage::send_failed:
         case Stage::upstream_error:
+            log::warn("upstream failed", {{"upstream", upstream->name},
+                                          {"target", ctx.upstream_target},
+                                          {"request_id", ctx.request_id},
+                                          {"reused", conn->reused ? "true" : "false"},
+                                          {"error", ex.error.message()}});
             co_return co_await send_gateway_error(down, ctx, GatewayError::upstream_unavailable,
                                                   version);
         case Stage::upstream_timeout:

@@ -154,7 +154,8 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
     // explicitly take it.
     if (req.method() == http::verb::trace && ctx.match.route->spec.match.methods.empty())
         co_return co_await send_error(stream, ctx, GatewayError::method_not_allowed, version,
-                                      keep_alive && !body_pending);
+                                      keep_alive && !body_pending,
+                                      "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
     if (ctx.match.route->spec.respond)
         co_return co_await respond_locally(stream, ctx, parser, keep_alive && !body_pending);
     co_return co_await proxy_request(stream, buffer, parser, ctx, worker, peer_trusted,

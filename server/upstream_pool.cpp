@@ -55,7 +55,7 @@ std::shared_ptr<asio::ssl::context> UpstreamPool::tls_context(
 
 asio::awaitable<UpstreamConnectionPtr> UpstreamPool::acquire(
     const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
-    boost::system::error_code& ec) {
+    bool retryable, boost::system::error_code& ec) {
     if (auto it = idle_.find(target.url); it != idle_.end()) {
         auto& conns = it->second.conns;
         auto now = std::chrono::steady_clock::now();
@@ -63,7 +63,10 @@ asio::awaitable<UpstreamConnectionPtr> UpstreamPool::acquire(
             UpstreamConnectionPtr c = std::move(conns.back());
             conns.pop_back();
             if (now - c->idle_since > upstream->keepalive_idle_timeout) continue;
-            if (!still_open(*c)) continue;
+            // A request that cannot be retried (it has a body, or is not idempotent) gets the
+            // peek; one that can is retried on a fresh connection if this one turns out closed,
+            // which saves a syscall per request on the common path.
+            if (!retryable && !still_open(*c)) continue;
             // A TLS connection made for an older definition of the upstream is not reused.
             if (c->is_tls()) {
                 auto t = tls_.find(upstream.get());

@@ -24,10 +24,11 @@ public:
     explicit UpstreamPool(asio::io_context& ioc) : ioc_(ioc) {}
 
     // An idle pooled connection to the target, else a new one (connect, TLS handshake).
+    // retryable: the caller will retry on a fresh connection if this one proves closed.
     // Errors: beast::error::timeout for a connect timeout, others for refused/unreachable.
     asio::awaitable<UpstreamConnectionPtr> acquire(
         const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
-        boost::system::error_code& ec);
+        bool retryable, boost::system::error_code& ec);
 
     // Connects a fresh connection, skipping the pool (used after a stale pooled one failed).
     asio::awaitable<UpstreamConnectionPtr> connect(

@@ -79,7 +79,9 @@ private:
     // Declared before ioc_: session frames still suspended when the io_context is destroyed
     // give their buffers back on the way out.
     BufferPool buffers_;
-    boost::asio::io_context ioc_{1};
+    // One thread runs this context: no locking in its reactor I/O. Posting from other threads
+    // (drain, stop) stays safe because the scheduler keeps its lock.
+    boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     ConfigView view_;
     UpstreamPool pool_{ioc_};
     std::string log_line_;

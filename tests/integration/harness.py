@@ -557,6 +557,7 @@ class _UpstreamHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _handle
+    do_TRACE = _handle
 
 
 class _UpstreamServer(http.server.ThreadingHTTPServer):
@@ -660,6 +661,259 @@ class Upstream:
         if not reqs:
             raise AssertionError("upstream saw no request")
         return reqs[-1]
+
+
+# ------------------------------------------------------------------------------------------
+# A raw-socket upstream: minimal HTTP/1.1 by hand, for connection-level behaviour (closing idle
+# keep-alive connections, answering before reading the body, counting TCP connections, pacing).
+
+class UpstreamConn:
+    """One accepted upstream connection, as seen from the raw upstream's side."""
+
+    def __init__(self, owner: "RawUpstream", sock: socket.socket, peer: tuple[str, int],
+                 index: int):
+        self.owner = owner
+        self.sock = sock
+        self.peer = peer
+        self.index = index  # 0-based accept order
+        self.buf = b""
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _recv_more(self, deadline: float) -> bool:
+        """Reads more into buf; False on EOF/reset/stop. Raises socket.timeout past deadline."""
+        while True:
+            if self.owner.stopped:
+                return False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise socket.timeout("upstream read deadline passed")
+            self.sock.settimeout(min(remaining, 0.2))
+            try:
+                chunk = self.sock.recv(65536)
+            except (socket.timeout, TimeoutError):
+                continue
+            except OSError:
+                return False
+            if not chunk:
+                return False
+            self.buf += chunk
+            return True
+
+    def _line(self, deadline: float) -> bytes | None:
+        for _ in range(100000):
+            if b"\r\n" in self.buf:
+                line, self.buf = self.buf.split(b"\r\n", 1)
+                return line
+            if len(self.buf) > 1 << 20 or not self._recv_more(deadline):
+                return None
+        return None
+
+    def read_head(self, timeout: float = 10.0) -> SeenRequest | None:
+        """Reads a request head; None when the peer closed (or sent garbage) first."""
+        deadline = time.monotonic() + timeout
+        line = self._line(deadline)
+        if not line:
+            return None
+        parts = line.decode("latin-1").split(" ")
+        if len(parts) != 3:
+            return None
+        headers: list[tuple[str, str]] = []
+        for _ in range(1000):
+            h = self._line(deadline)
+            if h is None:
+                return None
+            if not h:
+                break
+            k, _, v = h.decode("latin-1").partition(":")
+            headers.append((k.strip(), v.strip()))
+        req = SeenRequest(parts[0], parts[1], parts[2], headers, self.peer)
+        req.conn_index = self.index  # type: ignore[attr-defined]
+        self.owner._record_head(req)
+        return req
+
+    def read_body(self, req: SeenRequest, timeout: float = 10.0) -> bool:
+        """Reads the whole body into req.body (Content-Length or chunked); records req."""
+        deadline = time.monotonic() + timeout
+        out: list[bytes] = []
+        te = (req.header("transfer-encoding") or "").lower()
+        ok = True
+        if "chunked" in te:
+            ok = False
+            for _ in range(1_000_000):
+                size_line = self._line(deadline)
+                if size_line is None:
+                    break
+                size = int(size_line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    for _ in range(1000):
+                        t = self._line(deadline)
+                        if not t:
+                            break
+                    ok = True
+                    break
+                while len(self.buf) < size + 2:
+                    if not self._recv_more(deadline):
+                        break
+                if len(self.buf) < size + 2:
+                    break
+                out.append(self.buf[:size])
+                self.buf = self.buf[size + 2:]
+        else:
+            left = int(req.header("content-length") or "0")
+            while len(self.buf) < left:
+                if not self._recv_more(deadline):
+                    ok = False
+                    break
+            take = min(left, len(self.buf))
+            out.append(self.buf[:take])
+            self.buf = self.buf[take:]
+        req.body = b"".join(out)
+        req.body_complete = ok
+        if ok:
+            self.owner._record(req)
+        return ok
+
+    def send(self, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode("latin-1")
+        self.sock.sendall(data)
+
+    def send_response(self, status: int, headers: dict | list | None = None,
+                      body: bytes | str = b"", reason: str = "X") -> None:
+        if isinstance(body, str):
+            body = body.encode()
+        hdrs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+        if not any(k.lower() in ("content-length", "transfer-encoding") for k, _ in hdrs):
+            hdrs.append(("Content-Length", str(len(body))))
+        head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdrs)
+        self.send(head.encode("latin-1") + b"\r\n" + body)
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def raw_echo_serve(conn: UpstreamConn) -> None:
+    """Default RawUpstream behaviour: keep-alive, answer each request 200 with its body."""
+    for _ in range(1000):
+        req = conn.read_head()
+        if req is None or not conn.read_body(req):
+            return
+        conn.send_response(200, {"Content-Type": "application/octet-stream",
+                                 "X-Conn-Index": str(conn.index)}, req.body or b"")
+
+
+class RawUpstream:
+    """A raw-socket HTTP/1.1 upstream on 127.0.0.1:0; serve(conn) runs in a thread per accepted
+    connection (the connection is closed when it returns). Counts accepted connections and
+    records requests like Upstream (`heads`, `requests`)."""
+
+    def __init__(self, serve: Callable[[UpstreamConn], None] = raw_echo_serve):
+        self.serve = serve
+        self.stopped = False
+        self._cond = threading.Condition()
+        self.requests: list[SeenRequest] = []
+        self.heads: list[SeenRequest] = []
+        self.conns: list[UpstreamConn] = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((HOST, 0))
+        self.sock.listen(128)
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self.url = upstream_url(self.port)
+        self._threads: list[threading.Thread] = []
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> "RawUpstream":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def accepted(self) -> int:
+        with self._cond:
+            return len(self.conns)
+
+    def _accept_loop(self) -> None:
+        while not self.stopped:
+            try:
+                s, peer = self.sock.accept()
+            except (socket.timeout, TimeoutError):
+                continue
+            except OSError:
+                return
+            with self._cond:
+                conn = UpstreamConn(self, s, peer, len(self.conns))
+                self.conns.append(conn)
+                self._cond.notify_all()
+            t = threading.Thread(target=self._run, args=(conn,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _run(self, conn: UpstreamConn) -> None:
+        try:
+            self.serve(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        self._thread.join(timeout=5)
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        for c in list(self.conns):
+            c.close()
+        for t in self._threads:
+            t.join(timeout=2)
+
+    def _record_head(self, req: SeenRequest) -> None:
+        with self._cond:
+            self.heads.append(req)
+            self._cond.notify_all()
+
+    def _record(self, req: SeenRequest) -> None:
+        with self._cond:
+            self.requests.append(req)
+            self._cond.notify_all()
+
+    def clear(self) -> None:
+        with self._cond:
+            self.requests.clear()
+            self.heads.clear()
+
+    def seen(self) -> list[SeenRequest]:
+        with self._cond:
+            return list(self.requests)
+
+    def seen_heads(self) -> list[SeenRequest]:
+        with self._cond:
+            return list(self.heads)
+
+    def wait_requests(self, n: int, timeout: float = 5.0) -> list[SeenRequest]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.requests) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"raw upstream saw {len(self.requests)} requests, expected {n}")
+                self._cond.wait(left)
+            return list(self.requests)
 
 
 # ------------------------------------------------------------------------------------------
@@ -994,6 +1248,35 @@ def make_self_signed(directory: str, cn: str = "localhost") -> tuple[str, str]:
     if r.returncode != 0:
         raise unittest.SkipTest(f"openssl failed: {r.stderr.decode(errors='replace')}")
     return cert, key
+
+
+def _openssl(args: list[str]) -> None:
+    r = subprocess.run(["openssl"] + args, capture_output=True, timeout=60)
+    if r.returncode != 0:
+        raise unittest.SkipTest(f"openssl {args[0]} failed: {r.stderr.decode(errors='replace')}")
+
+
+def make_ca_and_client(directory: str, name: str = "client") -> tuple[str, str, str]:
+    """A CA (NAME-ca.pem) and a client certificate it signed (NAME.pem, NAME-key.pem), made with
+    the openssl CLI in directory; returns (ca_cert, client_cert, client_key)."""
+    ca_cert = os.path.join(directory, f"{name}-ca.pem")
+    ca_key = os.path.join(directory, f"{name}-ca-key.pem")
+    cert = os.path.join(directory, f"{name}.pem")
+    key = os.path.join(directory, f"{name}-key.pem")
+    csr = os.path.join(directory, f"{name}.csr")
+    ext = os.path.join(directory, f"{name}.ext")
+    _openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name} test CA",
+              "-days", "1", "-keyout", ca_key, "-out", ca_cert,
+              "-addext", "basicConstraints=critical,CA:TRUE",
+              "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+    _openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+              "-keyout", key, "-out", csr])
+    with open(ext, "w") as f:
+        f.write("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                "extendedKeyUsage=clientAuth\n")
+    _openssl(["x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-CAcreateserial",
+              "-days", "1", "-out", cert, "-extfile", ext])
+    return ca_cert, cert, key
 
 
 def run_check(config_path: str, env: dict | None = None, timeout: float = 20.0,

@@ -131,6 +131,30 @@ class DrainTest(GatewayTestCase):
         self.assertTrue(resp is None or resp.status != 200 or resp.body != b"slow done",
                         "a request that outlived drain_timeout was still answered")
 
+    def test_second_sigterm_exits_promptly(self) -> None:
+        gw = self.start("30s")
+        t, result = self.start_slow_request(gw)
+        self.assertEqual(self.up.seen()[0].path, "/slow")
+        gw.signal(signal.SIGTERM)
+        wait_for(lambda: self._readyz_status(gw) in (503, None), 3, 0.02,
+                 "/readyz to report draining (503)")
+        time.sleep(0.3)
+        self.assertIsNone(gw.proc.poll(), "exited at the first SIGTERM with a request in flight "
+                                          "(drain_timeout 30s)")
+        t0 = time.monotonic()
+        gw.signal(signal.SIGTERM)
+        code = gw.wait_exit(5)
+        elapsed = time.monotonic() - t0
+        self.assertIsNotNone(code, "a second SIGTERM during the drain did not stop the process "
+                                   "within 5 s\n" + gw.stderr_text()[-2000:])
+        self.assertLess(elapsed, 3.0, f"exit took {elapsed:.2f}s after the second SIGTERM")
+        t.join(5)
+        resp = result.get("resp")
+        self.assertTrue(resp is None or resp.body != b"slow done",
+                        "the in-flight request was still answered after a forced stop")
+        self.release.set()
+        self.assertEqual([s.path for s in self.up.seen()], ["/slow"])
+
 
 if __name__ == "__main__":
     unittest.main()

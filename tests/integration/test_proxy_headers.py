@@ -53,6 +53,7 @@ class ProxyHeadersTest(GatewayTestCase):
                 "cred-basic": up({"type": "basic", "username": "svc-user",
                                   "password": "svc-pass"}),
                 "cred-query": up({"type": "query", "name": "api_key", "value": "up-query-key"}),
+                "cred-query-s3": up({"type": "query", "name": "api_key", "value": "s3cret"}),
             },
             routes=[
                 {"name": "echo", "match": {"path": "/echo/*"}, "upstream": "plain"},
@@ -67,6 +68,9 @@ class ProxyHeadersTest(GatewayTestCase):
                 {"name": "header", "match": {"path": "/cred/header"}, "upstream": "cred-header"},
                 {"name": "basic", "match": {"path": "/cred/basic"}, "upstream": "cred-basic"},
                 {"name": "query", "match": {"path": "/cred/query"}, "upstream": "cred-query"},
+                {"name": "redir", "match": {"path": "/redir/*"}, "upstream": "cred-query-s3"},
+                {"name": "trace-ok", "match": {"path": "/trace-ok", "methods": ["TRACE"]},
+                 "upstream": "plain"},
             ])
         cls.gw = Gateway(cfg)
         cls.addClassCleanup(cls.gw.stop)
@@ -100,6 +104,38 @@ class ProxyHeadersTest(GatewayTestCase):
         self.assertNotIn("6.6.6.6", str(s.headers))
         self.assertEqual(s.header_all("x-forwarded-proto"), ["http"])
         self.assertEqual(s.header_all("x-forwarded-host"), ["good.test"])
+
+    def test_untrusted_peer_forwarded_and_real_ip_dropped(self) -> None:
+        r = self.gw.get("/echo/fwd", {"Forwarded": "for=6.6.6.6;proto=https;host=evil.test",
+                                      "X-Real-IP": "6.6.6.7", "X-Kept": "yes"})
+        self.assertEqual(r.status, 200, r)
+        s = self.seen_one()
+        self.assertFalse(s.has_header("forwarded"), s.headers)
+        self.assertFalse(s.has_header("x-real-ip"), s.headers)
+        self.assertNotIn("6.6.6.", str(s.headers))
+        self.assertEqual(s.header_all("x-forwarded-for"), ["127.0.0.1"])
+        self.assertEqual(s.header("x-kept"), "yes")  # other client headers still go through
+        # The echo body is what the upstream saw: the client cannot see the claims either.
+        self.assertNotIn("forwarded", r.json()["headers"])
+        self.assertNotIn("x-real-ip", r.json()["headers"])
+
+    # -- TRACE -------------------------------------------------------------------------------
+    def test_trace_refused_on_route_without_methods(self) -> None:
+        r = self.gw.request("TRACE", "/echo/trace", {"X-Secret-Probe": "1"})
+        self.assert_error(r, 405, "method_not_allowed")
+        self.assertNotIn("x-secret-probe", r.text.lower(), r)  # nothing echoed back
+        self.assertEqual(self.up.seen_heads(), [], "TRACE reached the upstream")
+        # CONFIG.md: "405 (with `Allow`)"; RFC 9110 15.5.6: a 405 MUST carry Allow.
+        self.assertTrue(r.has_header("allow"), f"405 without Allow: {r!r}")
+        self.assertNotIn("TRACE", (r.header("allow") or "").upper(), r)
+
+    def test_trace_forwarded_when_route_lists_it(self) -> None:
+        r = self.gw.request("TRACE", "/trace-ok", {"X-Probe": "p1"})
+        self.assertEqual(r.status, 200, r)
+        s = self.seen_one()
+        self.assertEqual((s.method, s.path), ("TRACE", "/trace-ok"))
+        self.assertEqual(s.header("x-probe"), "p1")
+        self.assertEqual(r.json()["method"], "TRACE")
 
     # -- hop-by-hop --------------------------------------------------------------------------
     def test_hop_by_hop_request_headers_removed(self) -> None:
@@ -227,6 +263,32 @@ class ProxyHeadersTest(GatewayTestCase):
         self.gw.get("/cred/query")
         self.assertEqual(self.seen_one().path, "/cred/query?api_key=up-query-key")
 
+    def test_query_credential_stripped_from_redirects(self) -> None:
+        cases = [
+            ("Location", "/next?api_key=s3cret&x=1", "/next?x=1"),
+            ("Location", "/next?x=1&api_key=s3cret", "/next?x=1"),
+            ("Location", "/next?api_key=s3cret", "/next"),
+            ("Location", "https://partner.example/cb?a=b&api_key=s3cret&c=d",
+             "https://partner.example/cb?a=b&c=d"),
+            ("Content-Location", "/doc?api_key=s3cret&v=2", "/doc?v=2"),
+        ]
+        for name, sent, want in cases:
+            with self.subTest(header=name, value=sent):
+                self.up.clear()
+                status = 302 if name == "Location" else 200
+
+                def redirect(req, name=name, sent=sent, status=status):
+                    return (status, [(name, sent), ("Content-Type", "text/plain")],
+                            b"moved along")
+                self.up.handler = redirect
+                r = self.gw.get("/redir/start?x=1")
+                self.assertEqual(r.status, status, r)
+                self.assertEqual(r.header_all(name), [want], r)
+                for k, v in r.headers:
+                    self.assertNotIn("s3cret", f"{k}: {v}", f"secret leaked to the client: {r!r}")
+                s = self.seen_one()  # the upstream did get the credential
+                self.assertEqual(s.path, "/redir/start?x=1&api_key=s3cret")
+
     def test_credentials_not_added_to_other_upstreams(self) -> None:
         self.gw.get("/echo/nocreds")
         s = self.seen_one()
@@ -284,6 +346,43 @@ class TrustedProxiesTest(GatewayTestCase):
     def test_trusted_without_xff(self) -> None:
         self.gw.get("/x")
         s = self.up.wait_requests(1)[0]
+        self.assertEqual(s.header_all("x-forwarded-for"), ["127.0.0.1"])
+
+
+class TrustedProxySingleAddressTest(GatewayTestCase):
+    """trusted_proxies given as a single address; several X-Forwarded-For lines."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.up = Upstream()
+        cls.addClassCleanup(cls.up.stop)
+        cfg = base_config(
+            server={"trusted_proxies": ["127.0.0.1"]},
+            upstreams={"plain": {"targets": [{"url": cls.up.url}]}},
+            routes=[{"name": "echo", "match": {"path": "/*"}, "upstream": "plain"}])
+        cls.gw = Gateway(cfg)
+        cls.addClassCleanup(cls.gw.stop)
+
+    def setUp(self) -> None:
+        self.up.clear()
+
+    def test_two_xff_lines_joined_in_order(self) -> None:
+        r = self.gw.get("/x", [("Host", "t"), ("X-Forwarded-For", "203.0.113.7"),
+                               ("X-Forwarded-For", "198.51.100.2, 10.1.2.3")])
+        self.assertEqual(r.status, 200, r)
+        s = self.up.wait_requests(1)[0]
+        lines = s.header_all("x-forwarded-for")
+        xff = [p.strip() for p in ",".join(lines).split(",")]
+        self.assertEqual(xff, ["203.0.113.7", "198.51.100.2", "10.1.2.3", "127.0.0.1"], lines)
+        self.assertEqual(len(lines), 1, f"not joined into one line: {lines}")
+
+    def test_trusted_peer_keeps_its_forwarded_proto_and_host(self) -> None:
+        r = self.gw.get("/x", {"Host": "edge.test", "X-Forwarded-Proto": "https",
+                               "X-Forwarded-Host": "public.example"})
+        self.assertEqual(r.status, 200, r)
+        s = self.up.wait_requests(1)[0]
+        self.assertEqual(s.header_all("x-forwarded-proto"), ["https"])
+        self.assertEqual(s.header_all("x-forwarded-host"), ["public.example"])
         self.assertEqual(s.header_all("x-forwarded-for"), ["127.0.0.1"])
 
 

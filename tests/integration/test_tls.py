@@ -9,7 +9,7 @@ import unittest
 
 from tests.integration.harness import (ConnectionClosed, Gateway, GatewayTestCase, RawConnection,
                                        Upstream, base_config, gateway_bin, http_request,
-                                       make_self_signed)
+                                       make_ca_and_client, make_self_signed)
 
 
 class TlsCase(GatewayTestCase):
@@ -107,6 +107,86 @@ class TlsMinVersionTest(TlsCase):
         new.minimum_version = ssl.TLSVersion.TLSv1_3
         r = http_request(gw.port, "GET", "/x", context=new)
         self.assertEqual(r.status, 200, r)
+
+
+class MutualTlsTest(TlsCase):
+    """server.tls.client_ca_file: a client certificate signed by that CA is required."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.ca, cls.client_cert, cls.client_key = make_ca_and_client(cls._tmp.name, "client")
+        _, cls.rogue_cert, cls.rogue_key = make_ca_and_client(cls._tmp.name, "rogue")
+        cls.up = Upstream()
+        cls.addClassCleanup(cls.up.stop)
+        cls.gw = Gateway(base_config(
+            server={"tls": {"cert_file": cls.cert, "key_file": cls.key,
+                            "client_ca_file": cls.ca}},
+            upstreams={"backend": {"targets": [{"url": cls.up.url}]}},
+            routes=[{"name": "all", "match": {"path": "/*"}, "upstream": "backend"}]))
+        cls.addClassCleanup(cls.gw.stop)
+
+    def setUp(self) -> None:
+        self.up.clear()
+
+    def context(self, cert: str | None = None, key: str | None = None,
+                max_version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+        ctx = self.client_context()
+        if cert:
+            ctx.load_cert_chain(cert, key)
+        if max_version is not None:
+            ctx.maximum_version = max_version
+        return ctx
+
+    def attempt(self, ctx: ssl.SSLContext, path: str):
+        """One request over a fresh TLS connection: the Response, or the exception that ended it.
+        With TLS 1.3 the server checks the client certificate after the client considers the
+        handshake done, so a refusal can surface on the first read instead."""
+        try:
+            c = RawConnection(self.gw.port, timeout=3, context=ctx, server_hostname="localhost")
+        except (ssl.SSLError, ConnectionError) as e:
+            return e
+        with c:
+            try:
+                c.send(f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                return c.read_response(timeout=3)
+            except (ssl.SSLError, ConnectionError, ConnectionClosed) as e:
+                return e
+
+    def test_client_without_certificate_refused(self) -> None:
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            with self.subTest(tls=version.name):
+                out = self.attempt(self.context(max_version=version), f"/nocert/{version.name}")
+                self.assertIsInstance(out, Exception, f"answered without a client certificate: "
+                                                      f"{out!r}")
+        self.assertEqual(self.up.seen_heads(), [], "a request without client cert went upstream")
+
+    def test_client_with_certificate_from_other_ca_refused(self) -> None:
+        out = self.attempt(self.context(self.rogue_cert, self.rogue_key), "/rogue")
+        self.assertIsInstance(out, Exception, f"answered with a certificate from another CA: "
+                                              f"{out!r}")
+        self.assertEqual(self.up.seen_heads(), [])
+
+    def test_client_with_certificate_served(self) -> None:
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            with self.subTest(tls=version.name):
+                self.up.clear()
+                out = self.attempt(self.context(self.client_cert, self.client_key, version),
+                                   f"/mtls/{version.name}?x=1")
+                self.assertNotIsInstance(out, Exception, f"client with a valid cert: {out!r}")
+                self.assertEqual(out.status, 200, out)
+                s = self.up.wait_requests(1)[0]
+                self.assertEqual(s.path, f"/mtls/{version.name}?x=1")
+                self.assertEqual(s.header("x-forwarded-proto"), "https")
+                self.assertEqual(out.json()["path"], s.path)
+
+    def test_refused_clients_do_not_break_listener(self) -> None:
+        for _ in range(3):
+            self.attempt(self.context(), "/nocert")
+        r = http_request(self.gw.port, "GET", "/after", {"Host": "localhost"},
+                         context=self.context(self.client_cert, self.client_key))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([s.path for s in self.up.wait_requests(1)], ["/after"])
 
 
 class TlsUpstreamTest(TlsCase):
