@@ -7,6 +7,7 @@
 #include "routes/path.h"
 #include "server/error_response.h"
 #include "server/forwarding.h"
+#include "server/http_writer.h"
 #include "server/log.h"
 #include "server/session.h"
 #include "server/stream_ops.h"
@@ -117,37 +118,26 @@ asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buff
                                        RequestParser& parser, Up& up, char* buf,
                                        std::size_t preread, RequestContext& ctx,
                                        config::Duration timeout) {
-    auto& req = parser.get();
+    const auto& req = parser.get();
     const auto& limits = ctx.config->server.limits;
-    req.body().data = preread > 0 ? buf : nullptr;
-    req.body().size = preread;
-    req.body().more = !parser.is_done();
+    std::string head;
+    head.reserve(512);
+    append_request_head(head, req);
+    const Framing framing = framing_of(req, false);
     ctx.bytes_in += preread;
-    http::request_serializer<http::buffer_body> sr{req};
+    Piece first(framing, head, buf, preread, parser.is_done());
     beast::get_lowest_layer(up).expires_after(timeout);
-    auto [ec, n] = co_await http::async_write(up, sr, kTuple);
-    if (ec == http::error::need_buffer) ec = {};
+    auto [ec, n] = co_await asio::async_write(up, first.buffers(), kTuple);
     if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec), ec};
     while (!parser.is_done()) {
         std::size_t size = 0;
         Stage st = co_await read_body_piece(down, down_buffer, parser, buf, size, limits);
         if (st != Stage::done) co_return Exchange{st};
         if (size == 0 && !parser.is_done()) continue;  // framing bytes only
-        req.body().data = buf;
-        req.body().size = size;
-        req.body().more = !parser.is_done();
         ctx.bytes_in += size;
+        Piece piece(framing, {}, buf, size, parser.is_done());
         beast::get_lowest_layer(up).expires_after(timeout);
-        auto [wec, wn] = co_await http::async_write(up, sr, kTuple);
-        if (wec == http::error::need_buffer) wec = {};
-        if (wec) co_return Exchange{Stage::upstream_error, false, false, false, wec};
-    }
-    if (!sr.is_done()) {
-        req.body().data = nullptr;
-        req.body().size = 0;
-        req.body().more = false;
-        auto [wec, wn] = co_await http::async_write(up, sr, kTuple);
-        if (wec == http::error::need_buffer) wec = {};
+        auto [wec, wn] = co_await asio::async_write(up, piece.buffers(), kTuple);
         if (wec) co_return Exchange{Stage::upstream_error, false, false, false, wec};
     }
     co_return Exchange{Stage::done};
@@ -222,33 +212,29 @@ asio::awaitable<bool> read_response_piece(Up& up, beast::flat_buffer& up_buffer,
 template <class Down, class Up>
 asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
                                          ResponseParser& rp, char* buf, RequestContext& ctx,
-                                         config::Duration timeout, Exchange ex) {
+                                         config::Duration timeout, bool no_body, Exchange ex) {
     auto& res = rp.get();
     const auto& limits = ctx.config->server.limits;
+    std::string head;
+    head.reserve(512);
+    append_response_head(head, res);
+    const Framing framing = framing_of(res, no_body);
     res.body().data = nullptr;
     res.body().size = 0;
-    res.body().more = false;
     // Nothing went downstream yet, so a failure here can still become a 502.
     if (!rp.is_done() && !co_await read_response_piece(up, up_buffer, rp, buf, timeout))
         co_return Exchange{Stage::upstream_error};
-    http::response_serializer<http::buffer_body> sr{res};
-    for (;;) {
-        ctx.bytes_out += res.body().size;
+    for (bool first = true;; first = false) {
+        std::size_t size = res.body().data ? res.body().size : 0;
+        ctx.bytes_out += size;
+        Piece piece(framing, first ? std::string_view(head) : std::string_view(), buf, size,
+                    rp.is_done());
         beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
-        auto [wec, wn] = co_await http::async_write(down, sr, kTuple);
-        if (wec == http::error::need_buffer) wec = {};
+        auto [wec, wn] = co_await asio::async_write(down, piece.buffers(), kTuple);
         if (wec) co_return Exchange{Stage::client_error};
         if (rp.is_done()) break;
         if (!co_await read_response_piece(up, up_buffer, rp, buf, timeout))
             co_return Exchange{Stage::response_broken};
-    }
-    if (!sr.is_done()) {
-        res.body().data = nullptr;
-        res.body().size = 0;
-        res.body().more = false;
-        auto [wec, wn] = co_await http::async_write(down, sr, kTuple);
-        if (wec == http::error::need_buffer) wec = {};
-        if (wec) co_return Exchange{Stage::client_error};
     }
     ex.stage = Stage::done;
     ex.upstream_reusable = rp.keep_alive() && rp.is_done() && up_buffer.size() == 0;
@@ -282,7 +268,8 @@ asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
     ex.down_keep_alive = keep_alive && parser.is_done() && !early;
     prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request);
     strip_query_credential(rp->get(), ctx.match.route->spec.upstream->credentials);
-    ex = co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, ex);
+    bool no_body = head_request || ctx.status == 204 || ctx.status == 304;
+    ex = co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, no_body, ex);
     if (early) ex.upstream_reusable = false;
     co_return ex;
 }
@@ -308,7 +295,7 @@ asio::awaitable<bool> send_gateway_error(Down& down, RequestContext& ctx, Gatewa
     ctx.status = res.result_int();
     ctx.bytes_out = res.body().size();
     beast::get_lowest_layer(down).expires_after(ctx.config->server.limits.idle_timeout);
-    co_await http::async_write(down, res, kTuple);
+    co_await write_response(down, res);
     co_return false;
 }
 

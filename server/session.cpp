@@ -7,6 +7,7 @@
 #include "routes/path.h"
 #include "server/error_response.h"
 #include "server/forwarding.h"
+#include "server/http_writer.h"
 #include "server/log.h"
 #include "server/proxy.h"
 #include "server/request_context.h"
@@ -52,10 +53,11 @@ asio::awaitable<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer
     co_return HeadResult::bad;
 }
 
-template <class Stream, class Message>
-asio::awaitable<bool> write_message(Stream& stream, Message& msg, const config::Limits& limits) {
+template <class Stream>
+asio::awaitable<bool> write_message(Stream& stream, const http::response<http::string_body>& msg,
+                                    const config::Limits& limits) {
     beast::get_lowest_layer(stream).expires_after(limits.idle_timeout);
-    auto [ec, n] = co_await http::async_write(stream, msg, kTuple);
+    auto ec = co_await write_response(stream, msg);
     co_return !ec;
 }
 
