@@ -79,12 +79,29 @@ std::string_view param_value(const RewritePiece& piece, const Params& params) {
 
 }  // namespace
 
+// A path made only of characters that need no decoding and hold no dot: it is its own
+// normal form (no '%', no '.', nothing that decode_unreserved would refuse).
+static bool already_normal(std::string_view path) {
+    for (unsigned char c : path) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '/' || c == '-' || c == '_' || c == '~' || c == '!' || c == '$' ||
+                  c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' ||
+                  c == ',' || c == ';' || c == '=' || c == ':' || c == '@';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 std::optional<SplitTarget> normalize_target(std::string_view target) {
     // Origin-form only: absolute-form ("http://x/a"), authority-form and "*" are refused.
     if (target.empty() || target.front() != '/') return std::nullopt;
     const auto q = target.find('?');
     SplitTarget out;
     if (q != std::string_view::npos) out.query = target.substr(q + 1);
+    if (already_normal(target.substr(0, q))) {
+        out.path = target.substr(0, q);  // the common case: nothing to decode or resolve
+        return out;
+    }
     std::string decoded;
     if (!decode_unreserved(target.substr(0, q), decoded)) return std::nullopt;
     // Dots are resolved after decoding so that "%2e%2e" cannot slip past as a plain segment.

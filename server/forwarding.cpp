@@ -1,5 +1,6 @@
 #include "server/forwarding.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <random>
@@ -42,10 +43,13 @@ std::uint64_t next_random() {
 
 void append_random_hex(std::string& out, std::size_t digits) {
     static const char* hex = "0123456789abcdef";
-    while (digits > 0) {
+    char buf[64];
+    digits = std::min(digits, sizeof buf);
+    for (std::size_t i = 0; i < digits;) {
         std::uint64_t r = next_random();
-        for (int i = 0; i < 16 && digits > 0; ++i, --digits, r >>= 4) out += hex[r & 15];
+        for (int k = 0; k < 16 && i < digits; ++k, ++i, r >>= 4) buf[i] = hex[r & 15];
     }
+    out.append(buf, digits);
 }
 
 bool is_lower_hex(std::string_view s) {
