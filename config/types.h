@@ -82,6 +82,8 @@ struct Target {
     std::string host;
     std::uint16_t port = 0;
     std::string base_path;  // path part of the url, "" when none; prefixed to forwarded paths
+    std::string authority;  // "host:port" ("[v6]:port"), for logs
+    std::string host_header;  // Host sent upstream: the authority without a default port
     unsigned weight = 1;
 };
 

@@ -45,6 +45,11 @@ bool parse_url(const Context& ctx, const Scalar& s, Target& out) {
     }
     out.base_path = std::string(url.encoded_path());
     while (!out.base_path.empty() && out.base_path.back() == '/') out.base_path.pop_back();
+    // Precomputed once here so the proxy builds neither string per request.
+    const bool v6 = out.host.find(':') != std::string::npos;
+    const std::string bracketed = v6 ? "[" + out.host + "]" : out.host;
+    out.authority = bracketed + ":" + std::to_string(out.port);
+    out.host_header = out.port == (out.tls ? 443 : 80) ? bracketed : out.authority;
     return true;
 }
 

@@ -41,14 +41,19 @@ std::uint64_t next_random() {
     return z ^ (z >> 31);
 }
 
-void append_random_hex(std::string& out, std::size_t digits) {
+char* write_random_hex(char* out, std::size_t digits) {
     static const char* hex = "0123456789abcdef";
-    char buf[64];
-    digits = std::min(digits, sizeof buf);
     for (std::size_t i = 0; i < digits;) {
         std::uint64_t r = next_random();
-        for (int k = 0; k < 16 && i < digits; ++k, ++i, r >>= 4) buf[i] = hex[r & 15];
+        for (int k = 0; k < 16 && i < digits; ++k, ++i, r >>= 4) *out++ = hex[r & 15];
     }
+    return out;
+}
+
+void append_random_hex(std::string& out, std::size_t digits) {
+    char buf[64];
+    digits = std::min(digits, sizeof buf);
+    write_random_hex(buf, digits);
     out.append(buf, digits);
 }
 
@@ -159,24 +164,29 @@ std::string request_id_for(std::string_view sent) {
     return id;
 }
 
-std::string next_traceparent(std::string_view sent) {
+std::string_view next_traceparent(std::string_view sent, char (&out)[kTraceparentSize]) {
     // version "00" - trace-id (32 hex) - parent-id (16 hex) - flags (2 hex)
-    std::string out;
-    out.reserve(55);
     bool valid = sent.size() == 55 && sent.substr(0, 3) == "00-" && sent[35] == '-' &&
                  sent[52] == '-' && is_lower_hex(sent.substr(3, 32)) &&
                  is_lower_hex(sent.substr(36, 16)) && is_lower_hex(sent.substr(53, 2)) &&
                  !all_zero(sent.substr(3, 32)) && !all_zero(sent.substr(36, 16));
-    out += "00-";
+    std::string_view flags = valid ? sent.substr(53, 2) : std::string_view("01");
+    char* p = out;
+    p = std::copy_n("00-", 3, p);
     if (valid)
-        out += sent.substr(3, 32);
+        p = std::copy_n(sent.data() + 3, 32, p);
     else
-        append_random_hex(out, 32);
-    out += '-';
-    append_random_hex(out, 16);
-    out += '-';
-    out += valid ? sent.substr(53, 2) : std::string_view("01");
-    return out;
+        p = write_random_hex(p, 32);
+    *p++ = '-';
+    p = write_random_hex(p, 16);
+    *p++ = '-';
+    std::copy_n(flags.data(), 2, p);
+    return {out, kTraceparentSize};
+}
+
+std::string next_traceparent(std::string_view sent) {
+    char out[kTraceparentSize];
+    return std::string(next_traceparent(sent, out));
 }
 
 std::string host_without_port(std::string_view host) {

@@ -40,6 +40,9 @@ std::string request_id_for(std::string_view sent);
 
 // A traceparent for the upstream hop: the sent trace id with a new parent id, or a new trace.
 std::string next_traceparent(std::string_view sent);
+// The same, written into out (no allocation); returns the view of out.
+inline constexpr std::size_t kTraceparentSize = 55;
+std::string_view next_traceparent(std::string_view sent, char (&out)[kTraceparentSize]);
 
 // Lower-case host without port from a Host header value; "" when malformed.
 std::string host_without_port(std::string_view host);

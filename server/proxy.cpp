@@ -34,10 +34,14 @@ enum class Stage {
 };
 
 struct Exchange {
-    Stage stage = Stage::done;
-    bool upstream_reusable = false;
-    bool down_keep_alive = false;
-    bool reset = false;  // the failure looks like a stale keep-alive connection
+    Exchange(Stage s = Stage::done, bool reusable = false, bool keep_alive = false,
+             bool stale = false, boost::system::error_code ec = {})
+        : stage(s), upstream_reusable(reusable), down_keep_alive(keep_alive), reset(stale),
+          error(ec) {}
+    Stage stage;
+    bool upstream_reusable;
+    bool down_keep_alive;
+    bool reset;  // the failure looks like a stale keep-alive connection
     boost::system::error_code error;  // what went wrong, for the log
 };
 
@@ -52,13 +56,6 @@ bool idempotent(http::verb v) {
            v == http::verb::put || v == http::verb::delete_ || v == http::verb::trace;
 }
 
-std::string host_header(const config::Target& t) {
-    bool v6 = t.host.find(':') != std::string::npos;
-    std::string h = v6 ? "[" + t.host + "]" : t.host;
-    if (t.port != (t.tls ? 443 : 80)) h += ":" + std::to_string(t.port);
-    return h;
-}
-
 // Rewrites the downstream head, in place, into the upstream request.
 void prepare_request(http::request<http::buffer_body>& req, const RequestContext& ctx,
                      const config::Upstream& up, const config::Target& t, bool peer_trusted,
@@ -69,7 +66,8 @@ void prepare_request(http::request<http::buffer_body>& req, const RequestContext
     req.erase(http::field::expect);  // the gateway answered 100-continue itself
     set_forwarded_headers(req, ctx.peer_ip, peer_trusted, ctx.tls, original_host);
     req.set("x-request-id", ctx.request_id);
-    req.set("traceparent", next_traceparent(req["traceparent"]));
+    char trace[kTraceparentSize];
+    req.set("traceparent", next_traceparent(req["traceparent"], trace));
     std::string target = t.base_path + routes::rewrite_path(*ctx.match.route, ctx.path,
                                                             ctx.match.params);
     if (!ctx.query.empty()) {
@@ -78,7 +76,7 @@ void prepare_request(http::request<http::buffer_body>& req, const RequestContext
     }
     append_query_credential(up.credentials, target);
     req.target(target);
-    req.set(http::field::host, host_header(t));
+    req.set(http::field::host, t.host_header);
     middleware::apply_header_ops(route.request_headers, req);
     apply_credentials(up.credentials, req);  // last, so no route rule can override it
     req.version(11);
@@ -327,7 +325,7 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
     auto& req = parser.get();
     unsigned version = req.version() == 10 ? 10 : 11;
     const config::Target& target = upstream->targets[worker.pick_target(*upstream)];
-    ctx.upstream_target = target.host + ":" + std::to_string(target.port);
+    ctx.upstream_target = target.authority;
     bool has_body = !parser.is_done();
     bool retry_allowed = !has_body && idempotent(req.method());
     bool expect_continue = has_body && version == 11 &&

@@ -26,7 +26,7 @@ struct RequestContext {
     unsigned status = 0;
     std::uint64_t bytes_in = 0;   // request body bytes
     std::uint64_t bytes_out = 0;  // response body bytes
-    std::string upstream_target;  // "host:port" of the target used
+    std::string_view upstream_target;  // "host:port" of the target used (in config)
     double upstream_seconds = -1; // < 0: no upstream call
 };
 
