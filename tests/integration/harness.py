@@ -560,6 +560,53 @@ class _UpstreamHandler(http.server.BaseHTTPRequestHandler):
     do_TRACE = _handle
 
 
+class _Recorder:
+    """What an upstream saw: request heads as they arrive, complete requests after their body.
+    Subclasses set self._cond, self.requests and self.heads and call _record* from their
+    serving threads."""
+
+    _cond: threading.Condition
+    requests: list[SeenRequest]
+    heads: list[SeenRequest]
+    kind = "upstream"
+
+    def _record_head(self, req: SeenRequest) -> None:
+        with self._cond:
+            self.heads.append(req)
+            self._cond.notify_all()
+
+    def _record(self, req: SeenRequest) -> None:
+        with self._cond:
+            self.requests.append(req)
+            self._cond.notify_all()
+
+    def clear(self) -> None:
+        with self._cond:
+            self.requests.clear()
+            self.heads.clear()
+
+    def seen(self) -> list[SeenRequest]:
+        with self._cond:
+            return list(self.requests)
+
+    def seen_heads(self) -> list[SeenRequest]:
+        with self._cond:
+            return list(self.heads)
+
+    def wait_requests(self, n: int, timeout: float = 5.0) -> list[SeenRequest]:
+        """Waits until at least n complete requests were seen; returns them all."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(self.requests) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"{self.kind} saw {len(self.requests)} requests, expected {n}")
+                self._cond.wait(left)
+            return list(self.requests)
+
+
+
 class _UpstreamServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -574,7 +621,7 @@ class _UpstreamServer(http.server.ThreadingHTTPServer):
         super().handle_error(request, client_address)
 
 
-class Upstream:
+class Upstream(_Recorder):
     """A recording HTTP/1.1 upstream on 127.0.0.1:0.
 
     handler(req) -> (status, headers, body) decides each answer (default: 200 JSON echo).
@@ -620,41 +667,6 @@ class Upstream:
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=5)
-
-    def _record_head(self, req: SeenRequest) -> None:
-        with self._cond:
-            self.heads.append(req)
-            self._cond.notify_all()
-
-    def _record(self, req: SeenRequest) -> None:
-        with self._cond:
-            self.requests.append(req)
-            self._cond.notify_all()
-
-    def clear(self) -> None:
-        with self._cond:
-            self.requests.clear()
-            self.heads.clear()
-
-    def seen(self) -> list[SeenRequest]:
-        with self._cond:
-            return list(self.requests)
-
-    def seen_heads(self) -> list[SeenRequest]:
-        with self._cond:
-            return list(self.heads)
-
-    def wait_requests(self, n: int, timeout: float = 5.0) -> list[SeenRequest]:
-        """Waits until at least n complete requests were seen; returns them all."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self.requests) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"upstream saw {len(self.requests)} requests, expected {n}")
-                self._cond.wait(left)
-            return list(self.requests)
 
     def last(self) -> SeenRequest:
         reqs = self.seen()
@@ -809,10 +821,12 @@ def raw_echo_serve(conn: UpstreamConn) -> None:
                                  "X-Conn-Index": str(conn.index)}, req.body or b"")
 
 
-class RawUpstream:
+class RawUpstream(_Recorder):
     """A raw-socket HTTP/1.1 upstream on 127.0.0.1:0; serve(conn) runs in a thread per accepted
     connection (the connection is closed when it returns). Counts accepted connections and
     records requests like Upstream (`heads`, `requests`)."""
+
+    kind = "raw upstream"
 
     def __init__(self, serve: Callable[[UpstreamConn], None] = raw_echo_serve):
         self.serve = serve
@@ -880,40 +894,6 @@ class RawUpstream:
             c.close()
         for t in self._threads:
             t.join(timeout=2)
-
-    def _record_head(self, req: SeenRequest) -> None:
-        with self._cond:
-            self.heads.append(req)
-            self._cond.notify_all()
-
-    def _record(self, req: SeenRequest) -> None:
-        with self._cond:
-            self.requests.append(req)
-            self._cond.notify_all()
-
-    def clear(self) -> None:
-        with self._cond:
-            self.requests.clear()
-            self.heads.clear()
-
-    def seen(self) -> list[SeenRequest]:
-        with self._cond:
-            return list(self.requests)
-
-    def seen_heads(self) -> list[SeenRequest]:
-        with self._cond:
-            return list(self.heads)
-
-    def wait_requests(self, n: int, timeout: float = 5.0) -> list[SeenRequest]:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while len(self.requests) < n:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"raw upstream saw {len(self.requests)} requests, expected {n}")
-                self._cond.wait(left)
-            return list(self.requests)
 
 
 # ------------------------------------------------------------------------------------------

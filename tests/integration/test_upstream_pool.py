@@ -192,9 +192,11 @@ class UpstreamPoolTest(GatewayTestCase):
                       f"Cache-Control: no-cache\r\n{framing}\r\n\r\n")
             for i, ev in enumerate(events):
                 time.sleep(0.3)
-                conn.send(b"%x\r\n%s\r\n" % (len(ev), ev) if chunked else ev)
                 if i == len(events) - 1:
+                    # Noted before the send: the client may hold the last bytes before
+                    # send() returns here.
                     last_sent["t"] = time.monotonic()
+                conn.send(b"%x\r\n%s\r\n" % (len(ev), ev) if chunked else ev)
             if chunked:
                 conn.send(b"0\r\n\r\n")
             wait_readable(conn, 2)  # keep the connection until the gateway is done with it
