@@ -81,14 +81,22 @@ class AdminTest(GatewayTestCase):
         self.assertEqual(self.gw.request("POST", "/echo/m", body=b"x").status, 200)
         self.assertEqual(self.gw.get("/nope").status, 404)
 
+        post = dict(route="echo", method="POST", status_class="2xx")
+
+        # A request is counted once its answer is fully written, which may be a moment after
+        # the client has read it: wait for all of them.
         def counted():
             m = self.gw.metrics()
-            return m if m.value("gateway_requests_total", **key) - \
-                m0.value("gateway_requests_total", **key) >= 3 else None
-        m1 = wait_for(counted, 3, 0.05, "gateway_requests_total to count 3 GETs")
+            gets = m.value("gateway_requests_total", **key) - \
+                m0.value("gateway_requests_total", **key)
+            posts = m.value("gateway_requests_total", **post) - \
+                m0.value("gateway_requests_total", **post)
+            errors = m.value("gateway_requests_total", status_class="4xx") - \
+                m0.value("gateway_requests_total", status_class="4xx")
+            return m if gets >= 3 and posts >= 1 and errors >= 1 else None
+        m1 = wait_for(counted, 3, 0.05, "gateway_requests_total to count every request")
         self.assertEqual(m1.value("gateway_requests_total", **key)
                          - m0.value("gateway_requests_total", **key), 3)
-        post = dict(route="echo", method="POST", status_class="2xx")
         self.assertEqual(m1.value("gateway_requests_total", **post)
                          - m0.value("gateway_requests_total", **post), 1)
         self.assertGreaterEqual(m1.value("gateway_requests_total", status_class="4xx")
