@@ -94,6 +94,7 @@ asio::awaitable<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buff
     auto& body = parser.get().body();
     body.data = buf;
     body.size = kBuf;
+    down_buffer.reserve(kBuf);  // see read_response_piece; given back after the request
     beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
     // read_some: forward what has arrived instead of waiting for a full buffer, so slow
     // streams flow and the idle timeout measures silence, not throughput.
@@ -194,6 +195,9 @@ asio::awaitable<bool> read_response_piece(Up& up, beast::flat_buffer& up_buffer,
     auto& body = rp.get().body();
     body.data = buf;
     body.size = kBuf;
+    // Beast reads at most the buffer's free capacity (512 bytes when it is small): make room
+    // for a whole piece, or a large body crawls through in 512-byte reads.
+    up_buffer.reserve(kBuf);
     beast::get_lowest_layer(up).expires_after(timeout);
     auto [ec, n] = co_await http::async_read_some(up, up_buffer, rp, kTuple);
     if (ec == http::error::need_buffer) ec = {};

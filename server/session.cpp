@@ -207,6 +207,8 @@ asio::awaitable<void> run_session(Stream stream, Worker& worker, asio::ip::addre
         }
         bool again = co_await handle_request(stream, buffer, parser, ctx, worker, peer);
         finish_request(worker, ctx, parser.get().method_string());
+        // A body upload grew the buffer; an idle connection should not keep that memory.
+        if (buffer.size() == 0 && buffer.capacity() > 4096) buffer.shrink_to_fit();
         if (!again) {
             linger = !parser.is_done();
             break;
