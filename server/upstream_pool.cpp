@@ -6,6 +6,8 @@
 #include <cerrno>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -101,13 +103,25 @@ asio::awaitable<UpstreamConnectionPtr> UpstreamPool::connect(
         auto [e] = co_await stream.async_connect(tcp::endpoint(addr, target.port), kTuple);
         ec = e;
     } else {
+        // getaddrinfo has no timeout of its own: race it against connect_timeout, so a dead
+        // resolver gives a 504 instead of a request that never ends.
         tcp::resolver resolver(ioc_);
-        auto [re, results] = co_await resolver.async_resolve(
-            target.host, std::to_string(target.port), kTuple);
+        asio::steady_timer deadline(ioc_);
+        deadline.expires_after(upstream->connect_timeout);
+        using namespace asio::experimental::awaitable_operators;
+        auto raced = co_await (resolver.async_resolve(target.host, std::to_string(target.port),
+                                                      kTuple) ||
+                               deadline.async_wait(kTuple));
+        if (raced.index() == 1) {
+            ec = beast::error::timeout;
+            co_return nullptr;
+        }
+        auto [re, results] = std::get<0>(std::move(raced));
         if (re) {
             ec = re;
             co_return nullptr;
         }
+        stream.expires_after(upstream->connect_timeout);
         auto [e, ep] = co_await stream.async_connect(results, kTuple);
         ec = e;
     }

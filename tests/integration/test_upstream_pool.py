@@ -76,6 +76,16 @@ class UpstreamPoolTest(GatewayTestCase):
         self.assertEqual(up.accepted, 2, "expected a fresh upstream connection for the 2nd POST")
 
     # -- (b) keep-alive reuse ----------------------------------------------------------------
+    def test_target_by_host_name_is_resolved(self) -> None:
+        # "localhost" goes through the resolver (bounded by the connect timeout).
+        up = self.start_raw_upstream(raw_echo_serve)
+        gw = self.start_gateway(gateway_config(f"http://localhost:{up.port}"))
+        r = gw.request("POST", "/named", body=b"by-name")
+        self.assertEqual((r.status, r.body), (200, b"by-name"), r)
+        seen = up.wait_requests(1)
+        self.assertEqual(seen[0].path, "/named")
+        self.assertEqual(seen[0].header("host"), f"localhost:{up.port}")
+
     def test_sequential_requests_reuse_one_upstream_connection(self) -> None:
         up = self.start_raw_upstream(raw_echo_serve)
         gw = self.start_gateway(gateway_config(up.url, workers=1))
