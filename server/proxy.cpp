@@ -86,21 +86,33 @@ void prepare_request(http::request<http::buffer_body>& req, const RequestContext
         req.content_length(*length);
 }
 
-// Reads the next piece of the request body into buf; returns its size in `size`.
+// Reads the next piece of a message body into buf: what has arrived, at most kBuf bytes
+// (read_some, so slow streams flow and a timeout measures silence, not throughput). The size
+// may be 0 when only chunk framing came.
+template <class Stream, class Parser>
+asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_piece(
+    Stream& stream, beast::flat_buffer& buffer, Parser& parser, char* buf,
+    config::Duration timeout) {
+    auto& body = parser.get().body();
+    body.data = buf;
+    body.size = kBuf;
+    // Beast reads at most the buffer's free capacity (512 bytes when it is small): make room
+    // for a whole piece, or a large body crawls through in 512-byte reads. The session gives
+    // the room back after the request.
+    buffer.reserve(kBuf);
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
+    if (ec == http::error::need_buffer) ec = {};
+    co_return std::pair{ec, kBuf - body.size};
+}
+
+// Reads the next piece of the request body, mapping failures to what the client is told.
 template <class Down>
 asio::awaitable<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer,
                                        RequestParser& parser, char* buf, std::size_t& size,
                                        const config::Limits& limits) {
-    auto& body = parser.get().body();
-    body.data = buf;
-    body.size = kBuf;
-    down_buffer.reserve(kBuf);  // see read_response_piece; given back after the request
-    beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
-    // read_some: forward what has arrived instead of waiting for a full buffer, so slow
-    // streams flow and the idle timeout measures silence, not throughput.
-    auto [ec, n] = co_await http::async_read_some(down, down_buffer, parser, kTuple);
-    if (ec == http::error::need_buffer) ec = {};
-    size = kBuf - body.size;
+    auto [ec, n] = co_await read_piece(down, down_buffer, parser, buf, limits.idle_timeout);
+    size = n;
     if (ec == http::error::body_limit) co_return Stage::body_too_large;
     if (ec == beast::error::timeout || ec == http::error::partial_message ||
         ec == asio::error::eof || ec == asio::error::connection_reset)
@@ -187,28 +199,6 @@ void prepare_response(http::response<http::buffer_body>& res, const RequestConte
     res.keep_alive(keep_alive);
 }
 
-// Reads the next piece of the response body into buf (often already buffered with the head).
-template <class Up>
-asio::awaitable<bool> read_response_piece(Up& up, beast::flat_buffer& up_buffer,
-                                          ResponseParser& rp, char* buf,
-                                          config::Duration timeout) {
-    auto& body = rp.get().body();
-    body.data = buf;
-    body.size = kBuf;
-    // Beast reads at most the buffer's free capacity (512 bytes when it is small): make room
-    // for a whole piece, or a large body crawls through in 512-byte reads.
-    up_buffer.reserve(kBuf);
-    beast::get_lowest_layer(up).expires_after(timeout);
-    auto [ec, n] = co_await http::async_read_some(up, up_buffer, rp, kTuple);
-    if (ec == http::error::need_buffer) ec = {};
-    body.size = kBuf - body.size;
-    // An empty piece (chunk framing only) must not reach the serializer as a buffer: a
-    // zero-size chunk would end the chunked stream downstream.
-    body.data = body.size > 0 ? buf : nullptr;
-    body.more = !rp.is_done();
-    co_return !ec;
-}
-
 // Streams the response head and body to the client. The head leaves together with the first
 // body piece: one write for a small answer instead of two.
 template <class Down, class Up>
@@ -221,13 +211,14 @@ asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer&
     head.reserve(512);
     append_response_head(head, res);
     const Framing framing = framing_of(res, no_body);
-    res.body().data = nullptr;
-    res.body().size = 0;
-    // Nothing went downstream yet, so a failure here can still become a 502.
-    if (!rp.is_done() && !co_await read_response_piece(up, up_buffer, rp, buf, timeout))
-        co_return Exchange{Stage::upstream_error};
+    std::size_t size = 0;
+    if (!rp.is_done()) {
+        // Nothing went downstream yet, so a failure here can still become a 502.
+        auto [ec, n] = co_await read_piece(up, up_buffer, rp, buf, timeout);
+        if (ec) co_return Exchange{Stage::upstream_error};
+        size = n;
+    }
     for (bool first = true;; first = false) {
-        std::size_t size = res.body().data ? res.body().size : 0;
         ctx.bytes_out += size;
         Piece piece(framing, first ? std::string_view(head) : std::string_view(), buf, size,
                     rp.is_done());
@@ -235,8 +226,9 @@ asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer&
         auto [wec, wn] = co_await asio::async_write(down, piece.buffers(), kTuple);
         if (wec) co_return Exchange{Stage::client_error};
         if (rp.is_done()) break;
-        if (!co_await read_response_piece(up, up_buffer, rp, buf, timeout))
-            co_return Exchange{Stage::response_broken};
+        auto [ec, n] = co_await read_piece(up, up_buffer, rp, buf, timeout);
+        if (ec) co_return Exchange{Stage::response_broken};
+        size = n;
     }
     ex.stage = Stage::done;
     ex.upstream_reusable = rp.keep_alive() && rp.is_done() && up_buffer.size() == 0;
