@@ -8,6 +8,7 @@
 #include "server/error_response.h"
 #include "server/forwarding.h"
 #include "server/http_writer.h"
+#include "server/local_answer.h"
 #include "server/log.h"
 #include "server/session.h"
 #include "server/stream_ops.h"
@@ -20,6 +21,9 @@ using RequestParser = http::request_parser<http::buffer_body>;
 using ResponseParser = http::response_parser<http::buffer_body>;
 constexpr std::size_t kBuf = BufferPool::kSize;
 constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
+// Errors the proxy answers come after a failed exchange, when the request body may be half
+// read: the connection always closes after them.
+constexpr bool kClose = false;
 
 // How an exchange with the upstream ended.
 enum class Stage {
@@ -282,18 +286,6 @@ asio::awaitable<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buf
 }
 
 template <class Down>
-asio::awaitable<bool> send_gateway_error(Down& down, RequestContext& ctx, GatewayError e,
-                                         unsigned version) {
-    // After a failed exchange the request body may be half read: always close.
-    auto res = make_error(e, ctx.request_id, version, false);
-    ctx.status = res.result_int();
-    ctx.bytes_out = res.body().size();
-    beast::get_lowest_layer(down).expires_after(ctx.config->server.limits.idle_timeout);
-    co_await write_response(down, res);
-    co_return false;
-}
-
-template <class Down>
 asio::awaitable<void> send_continue(Down& down) {
     static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
     co_await asio::async_write(down, asio::buffer(kContinue, sizeof kContinue - 1), kTuple);
@@ -304,9 +296,10 @@ template <class Down>
 asio::awaitable<bool> fail_before_upstream(Down& down, RequestContext& ctx, Stage st,
                                            unsigned version) {
     if (st == Stage::body_too_large)
-        co_return co_await send_gateway_error(down, ctx, GatewayError::payload_too_large, version);
+        co_return co_await send_error(down, ctx, GatewayError::payload_too_large, version,
+                                      kClose);
     if (st == Stage::bad_body)
-        co_return co_await send_gateway_error(down, ctx, GatewayError::bad_request, version);
+        co_return co_await send_error(down, ctx, GatewayError::bad_request, version, kClose);
     ctx.status = 499;  // the client went away before an answer
     co_return false;
 }
@@ -357,14 +350,13 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
     }
     worker.target_done(target);
     if (!conn) {
-        bool timed_out = ec == beast::error::timeout;
+        auto e = ec == beast::error::timeout ? GatewayError::upstream_timeout
+                                             : GatewayError::upstream_unavailable;
         log::warn("upstream connect failed", {{"upstream", upstream->name},
                                               {"target", ctx.upstream_target},
                                               {"request_id", ctx.request_id},
                                               {"error", ec.message()}});
-        co_return co_await send_gateway_error(
-            down, ctx, timed_out ? GatewayError::upstream_timeout : GatewayError::upstream_unavailable,
-            version);
+        co_return co_await send_error(down, ctx, e, version, kClose);
     }
     switch (ex.stage) {
         case Stage::done:
@@ -377,11 +369,11 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
                                           {"request_id", ctx.request_id},
                                           {"reused", conn->reused ? "true" : "false"},
                                           {"error", ex.error.message()}});
-            co_return co_await send_gateway_error(down, ctx, GatewayError::upstream_unavailable,
-                                                  version);
+            co_return co_await send_error(down, ctx, GatewayError::upstream_unavailable, version,
+                                          kClose);
         case Stage::upstream_timeout:
-            co_return co_await send_gateway_error(down, ctx, GatewayError::upstream_timeout,
-                                                  version);
+            co_return co_await send_error(down, ctx, GatewayError::upstream_timeout, version,
+                                          kClose);
         case Stage::body_too_large:
         case Stage::bad_body:
             co_return co_await fail_before_upstream(down, ctx, ex.stage, version);

@@ -7,7 +7,7 @@
 #include "routes/path.h"
 #include "server/error_response.h"
 #include "server/forwarding.h"
-#include "server/http_writer.h"
+#include "server/local_answer.h"
 #include "server/log.h"
 #include "server/proxy.h"
 #include "server/request_context.h"
@@ -53,14 +53,6 @@ asio::awaitable<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer
     co_return HeadResult::bad;
 }
 
-template <class Stream>
-asio::awaitable<bool> write_message(Stream& stream, const http::response<http::string_body>& msg,
-                                    const config::Limits& limits) {
-    beast::get_lowest_layer(stream).expires_after(limits.idle_timeout);
-    auto ec = co_await write_response(stream, msg);
-    co_return !ec;
-}
-
 // Checks the head beyond what the parser enforces: one Host (required on HTTP/1.1), a
 // Transfer-Encoding that is exactly chunked, a known version.
 bool head_is_acceptable(const RequestParser& parser) {
@@ -84,17 +76,6 @@ void finish_request(Worker& worker, RequestContext& ctx, std::string_view method
     if (ctx.upstream_seconds >= 0 && ctx.match.route && ctx.match.route->spec.upstream)
         worker.metrics().record_upstream(ctx.match.route->spec.upstream->name, ctx.upstream_seconds);
     worker.shared().access_log->write(ctx, method, worker.log_line());
-}
-
-template <class Stream>
-asio::awaitable<bool> send_error(Stream& stream, RequestContext& ctx, GatewayError e,
-                                 unsigned version, bool keep_alive, std::string_view allow = {}) {
-    auto res = make_error(e, ctx.request_id, version, keep_alive);
-    if (!allow.empty()) res.set(http::field::allow, allow);
-    ctx.status = res.result_int();
-    ctx.bytes_out = res.body().size();
-    bool ok = co_await write_message(stream, res, ctx.config->server.limits);
-    co_return ok && keep_alive;
 }
 
 template <class Stream>
