@@ -90,11 +90,7 @@ AdminServer::AdminServer(asio::io_context& ioc, const asio::ip::tcp::endpoint& e
     : ioc_(ioc), acceptor_(ioc, endpoint), shared_(shared), reload_(std::move(reload)) {}
 
 void AdminServer::start() {
-    asio::co_spawn(ioc_, accept_loop(), [](std::exception_ptr e) {
-        if (e) try { std::rethrow_exception(e); } catch (const std::exception& x) {
-            log::error("admin listener failed", {{"error", x.what()}});
-        }
-    });
+    asio::co_spawn(ioc_, accept_loop(), log::on_exception("admin listener failed"));
 }
 
 void AdminServer::close() {
@@ -109,7 +105,7 @@ asio::awaitable<void> AdminServer::accept_loop() {
             if (!acceptor_.is_open()) co_return;
             continue;
         }
-        asio::co_spawn(ioc_, session(std::move(socket)), [](std::exception_ptr) {});
+        asio::co_spawn(ioc_, session(std::move(socket)), log::on_exception("admin session failed"));
     }
 }
 

@@ -27,6 +27,17 @@ bool enabled(config::LogLevel level) {
     return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed);
 }
 
+void log_exception(std::string_view what, std::exception_ptr e) {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        error(what, {{"error", x.what()}});
+    } catch (...) {
+        error(what, {{"error", "unknown exception"}});
+    }
+}
+
 void append_json_escaped(std::string& out, std::string_view s) {
     static const char* hex = "0123456789abcdef";
     for (unsigned char c : s) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <exception>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -30,6 +31,13 @@ inline void warn(std::string_view m, std::initializer_list<Field> f = {}) {
 }
 inline void error(std::string_view m, std::initializer_list<Field> f = {}) {
     write(config::LogLevel::error, m, f);
+}
+
+// A co_spawn completion handler: logs an exception that escaped the coroutine under `what`
+// (every spawned coroutine gets one, so no failure passes silently).
+void log_exception(std::string_view what, std::exception_ptr e);
+inline auto on_exception(std::string_view what) {
+    return [what](std::exception_ptr e) { log_exception(what, e); };
 }
 
 // Appends s to out as the inside of a JSON string (quotes not included).

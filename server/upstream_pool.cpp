@@ -13,10 +13,10 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "server/log.h"
+#include "server/stream_ops.h"
 
 namespace gw::server {
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 using tcp = asio::ip::tcp;
 
 std::shared_ptr<asio::ssl::context> make_client_context(const config::UpstreamTls& t) {

@@ -1,7 +1,6 @@
 #include "server/worker.h"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 
@@ -49,12 +48,8 @@ asio::ip::tcp::endpoint Worker::listen(const asio::ip::tcp::endpoint& ep) {
 
 void Worker::start() {
     for (auto& a : acceptors_)
-        asio::co_spawn(ioc_, accept_loop(*a), [](std::exception_ptr e) {
-            if (e) try { std::rethrow_exception(e); } catch (const std::exception& x) {
-                log::error("accept loop failed", {{"error", x.what()}});
-            }
-        });
-    asio::co_spawn(ioc_, sweep_loop(), asio::detached);
+        asio::co_spawn(ioc_, accept_loop(*a), log::on_exception("accept loop failed"));
+    asio::co_spawn(ioc_, sweep_loop(), log::on_exception("pool sweep failed"));
     thread_ = std::thread([this] {
         for (;;) {
             try {
@@ -145,14 +140,6 @@ asio::awaitable<void> tls_session(beast::tcp_stream tcp, Worker& worker,
     co_await run_session(std::move(stream), worker, peer, std::move(slot));
 }
 
-void log_session_exception(std::exception_ptr e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-        log::error("session failed", {{"error", x.what()}});
-    }
-}
 }  // namespace
 
 asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
@@ -178,9 +165,9 @@ asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
         socket.set_option(asio::ip::tcp::no_delay(true), pec);
         beast::tcp_stream stream(std::move(socket));
         if (shared_.server_tls)
-            asio::co_spawn(ioc_, tls_session(std::move(stream), *this, peer, std::move(slot)), log_session_exception);
+            asio::co_spawn(ioc_, tls_session(std::move(stream), *this, peer, std::move(slot)), log::on_exception("session failed"));
         else
-            asio::co_spawn(ioc_, run_session(std::move(stream), *this, peer, std::move(slot)), log_session_exception);
+            asio::co_spawn(ioc_, run_session(std::move(stream), *this, peer, std::move(slot)), log::on_exception("session failed"));
     }
 }
 
