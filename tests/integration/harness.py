@@ -161,14 +161,10 @@ def base_config(upstreams: dict | None = None, routes: list | None = None,
 # ------------------------------------------------------------------------------------------
 # Responses as the client saw them.
 
-class Response:
-    def __init__(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
-                 version: str = "HTTP/1.1"):
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self.body = body
-        self.version = version
+class _Headers:
+    """Case-insensitive look-ups over self.headers, a list of (name, value) pairs."""
+
+    headers: list[tuple[str, str]]
 
     def header(self, name: str, default: str | None = None) -> str | None:
         name = name.lower()
@@ -183,6 +179,16 @@ class Response:
 
     def has_header(self, name: str) -> bool:
         return bool(self.header_all(name))
+
+
+class Response(_Headers):
+    def __init__(self, status: int, reason: str, headers: list[tuple[str, str]], body: bytes,
+                 version: str = "HTTP/1.1"):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+        self.version = version
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))
@@ -398,7 +404,7 @@ def raw_request(port: int, data: bytes | str, method: str = "GET",
 # ------------------------------------------------------------------------------------------
 # The upstream: a threaded HTTP/1.1 server recording what it saw.
 
-class SeenRequest:
+class SeenRequest(_Headers):
     """One request as the upstream received it."""
 
     def __init__(self, method: str, target: str, version: str, headers: list[tuple[str, str]],
@@ -412,20 +418,6 @@ class SeenRequest:
         self.body_complete = False
         self.body_stream: Iterable[bytes] | None = None  # when the upstream does not read bodies
         self.time = time.monotonic()
-
-    def header(self, name: str, default: str | None = None) -> str | None:
-        name = name.lower()
-        for k, v in self.headers:
-            if k.lower() == name:
-                return v
-        return default
-
-    def header_all(self, name: str) -> list[str]:
-        name = name.lower()
-        return [v for k, v in self.headers if k.lower() == name]
-
-    def has_header(self, name: str) -> bool:
-        return bool(self.header_all(name))
 
     def json_echo(self) -> dict:
         return {
