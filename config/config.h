@@ -9,6 +9,10 @@
 #include "config/types.h"
 #include "routes/route_table.h"
 
+namespace gw::middleware {
+class Registry;
+}
+
 namespace gw::config {
 
 struct Config {
@@ -26,7 +30,8 @@ struct LoadResult {
 };
 
 // Loads the file, its includes, ${VAR} and *_file values, validates everything (certificate
-// files included) and compiles the route table. Never throws.
-LoadResult load_config(const std::string& path);
+// files included) and compiles the route table and the routes' steps, which keep their
+// long-lived state in `registry` (a private one when null: --check, tests). Never throws.
+LoadResult load_config(const std::string& path, middleware::Registry* registry = nullptr);
 
 }  // namespace gw::config

@@ -11,6 +11,10 @@
 
 #include "config/types.h"
 
+namespace gw::middleware {
+class Registry;
+}
+
 namespace gw::config {
 
 class Errors {
@@ -35,6 +39,8 @@ struct Context {
     std::string file;
     std::string dir;
     Errors& errors;
+    // State that outlives snapshots, for the steps compiled from this file (never null).
+    middleware::Registry* registry = nullptr;
 
     SourceMark mark(const YAML::Node& node) const;
     SourceMark mark(const YAML::Mark& m) const;

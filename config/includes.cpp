@@ -19,9 +19,11 @@ struct Walk {
 };
 
 const KeySpec& spec_for(bool main) {
+    // A feature's section moves from the second list to the first when it is built.
     static const KeySpec kMain{{"server", "admin", "log", "include", "upstreams", "routes"},
                                {"redis", "cache", "consumers", "authenticators"}};
-    // server/admin/log are listed so that they get a precise message, not "unknown key".
+    // server/admin/log/redis/cache are listed so that they get a precise message, not
+    // "unknown key".
     static const KeySpec kIncluded = kMain;
     return main ? kMain : kIncluded;
 }
@@ -59,14 +61,18 @@ void follow_includes(Walk& walk, const Context& ctx, const Value& include, int d
 
 void keep_sections(const Context& ctx, const MapReader& r, Document& doc) {
     doc.upstreams = r.find("upstreams");
+    doc.consumers = r.find("consumers");
+    doc.authenticators = r.find("authenticators");
     doc.routes = r.find("routes");
     if (doc.main) {
         doc.server = r.find("server");
         doc.admin = r.find("admin");
         doc.log = r.find("log");
+        doc.redis = r.find("redis");
+        doc.cache = r.find("cache");
         return;
     }
-    for (const char* key : {"server", "admin", "log"}) {
+    for (const char* key : {"server", "admin", "log", "redis", "cache"}) {
         if (auto v = r.find(key)) {
             ctx.error(v->node, v->path, "only allowed in the main file");
         }

@@ -17,10 +17,14 @@ struct Document {
     std::string file;  // as given or as globbed: this is the name errors show
     std::string dir;
     bool main = false;
-    // Top-level sections present in this file (server/admin/log only in the main file).
-    std::optional<Value> server, admin, log, upstreams, routes;
+    // Top-level sections present in this file (server/admin/log/redis/cache only in the main
+    // file).
+    std::optional<Value> server, admin, log, redis, cache;
+    std::optional<Value> upstreams, consumers, authenticators, routes;
 
-    Context context(Errors& errors) const { return Context{file, dir, errors}; }
+    Context context(Errors& errors, middleware::Registry* registry = nullptr) const {
+        return Context{file, dir, errors, registry};
+    }
 };
 
 // The main file first, then included files in include order (each pattern's matches sorted, as

@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "config/includes.h"
 #include "config/sections.h"
+#include "middleware/registry.h"
 
 namespace gw::config {
 namespace {
@@ -15,7 +16,7 @@ Value section(const std::optional<Value>& v, const char* name) {
     return v ? *v : Value{YAML::Node(), name};
 }
 
-LoadResult load(const std::string& path) {
+LoadResult load(const std::string& path, middleware::Registry& registry) {
     Errors errors;
     std::vector<Document> docs = load_documents(path, errors);
     if (docs.empty()) return LoadResult{nullptr, std::move(errors.lines())};
@@ -23,7 +24,7 @@ LoadResult load(const std::string& path) {
     auto config = std::make_shared<Config>();
     config->source = path;
     const Document& main = docs.front();
-    Context main_ctx = main.context(errors);
+    Context main_ctx = main.context(errors, &registry);
     parse_server(main_ctx, section(main.server, "server"), config->server);
     parse_admin(main_ctx, section(main.admin, "admin"), config->admin);
     parse_log(main_ctx, section(main.log, "log"), config->log);
@@ -31,13 +32,15 @@ LoadResult load(const std::string& path) {
     // Upstreams first, from every file: a route may name an upstream defined in any file.
     UpstreamMap upstreams;
     for (const auto& doc : docs) {
-        if (doc.upstreams) parse_upstreams(doc.context(errors), *doc.upstreams, upstreams);
+        if (doc.upstreams)
+            parse_upstreams(doc.context(errors, &registry), *doc.upstreams, upstreams);
     }
     NameMarks route_names;
     std::vector<RouteSpec> specs;
     for (const auto& doc : docs) {
         if (doc.routes) {
-            parse_routes(doc.context(errors), *doc.routes, upstreams, route_names, specs);
+            parse_routes(doc.context(errors, &registry), *doc.routes, upstreams, route_names,
+                         specs);
         }
     }
     for (auto& [name, upstream] : upstreams) config->upstreams.push_back(upstream);
@@ -50,10 +53,12 @@ LoadResult load(const std::string& path) {
 
 }  // namespace
 
-LoadResult load_config(const std::string& path) {
+LoadResult load_config(const std::string& path, middleware::Registry* registry) {
     // The contract is "never throws": whatever escapes the parsers becomes an error line.
     try {
-        return load(path);
+        if (registry) return load(path, *registry);
+        middleware::Registry own;
+        return load(path, own);
     } catch (const YAML::Exception& e) {
         return LoadResult{nullptr, {path + ": invalid configuration: " + e.what()}};
     } catch (const std::exception& e) {

@@ -14,6 +14,10 @@
 
 #include <boost/asio/ip/address.hpp>
 
+namespace gw::middleware {
+class Step;  // middleware/step.h
+}
+
 namespace gw::config {
 
 using Duration = std::chrono::milliseconds;
@@ -153,6 +157,9 @@ struct RouteSpec {
     std::optional<Duration> timeout;  // overrides upstream response timeout
     HeaderOps request_headers;
     HeaderOps response_headers;
+    // The route's request-path steps in the order they run: ip, cors, auth, allow, rate limit,
+    // cache. Compiled at load; shared by every worker.
+    std::vector<std::shared_ptr<const middleware::Step>> steps;
 };
 
 }  // namespace gw::config

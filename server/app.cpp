@@ -31,7 +31,8 @@ unsigned worker_count(unsigned configured) {
 }
 }  // namespace
 
-App::App(std::string config_path, ConfigPtr config) : config_path_(std::move(config_path)) {
+App::App(std::string config_path, ConfigPtr config, middleware::Registry& registry)
+    : config_path_(std::move(config_path)), registry_(registry) {
     const auto& cfg = *config;
     log::set_level(cfg.log.level);
     unsigned n = worker_count(cfg.server.workers);
@@ -70,6 +71,7 @@ int App::run() {
     signals_.add(SIGHUP);
     watch_signals();
     if (admin_) admin_->start();
+    registry_.start(control_.get_executor());
     for (auto& w : workers_) w->start();
     log::info("started", {{"workers", std::to_string(workers_.size())},
                           {"config", config_path_}});
@@ -97,7 +99,7 @@ void App::watch_signals() {
 }
 
 std::vector<std::string> App::reload() {
-    auto result = config::load_config(config_path_);
+    auto result = config::load_config(config_path_, &registry_);
     if (!result.errors.empty()) {
         shared_.metrics->record_reload(false);
         for (const auto& e : result.errors) log::error("reload refused", {{"error", e}});

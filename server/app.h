@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "middleware/registry.h"
 #include "server/admin.h"
 #include "server/shared_state.h"
 #include "server/worker.h"
@@ -17,7 +18,8 @@ namespace gw::server {
 
 class App {
 public:
-    App(std::string config_path, ConfigPtr config);
+    // registry: the one the config was loaded with; reloads use it too. Outlives the App.
+    App(std::string config_path, ConfigPtr config, middleware::Registry& registry);
     ~App();
     // Binds, serves until SIGTERM/SIGINT has drained, returns the exit code.
     int run();
@@ -30,6 +32,7 @@ private:
     void watch_signals();
 
     std::string config_path_;
+    middleware::Registry& registry_;
     SharedState shared_;
     boost::asio::io_context control_{1};
     boost::asio::signal_set signals_{control_};

@@ -44,17 +44,17 @@ ErrorInfo info(GatewayError e) {
 http::status status_of(GatewayError e) { return info(e).status; }
 std::string_view code_of(GatewayError e) { return info(e).code; }
 
-http::response<http::string_body> make_error(GatewayError e, std::string_view request_id,
-                                             unsigned version, bool keep_alive,
-                                             std::string_view message) {
-    ErrorInfo i = info(e);
-    http::response<http::string_body> res{i.status, version};
+http::response<http::string_body> make_error(http::status status, std::string_view code,
+                                             std::string_view message,
+                                             std::string_view request_id, unsigned version,
+                                             bool keep_alive) {
+    http::response<http::string_body> res{status, version};
     std::string& body = res.body();
-    body.reserve(96 + request_id.size());
+    body.reserve(96 + request_id.size() + message.size());
     body += "{\"error\":{\"code\":\"";
-    body += i.code;
+    log::append_json_escaped(body, code);
     body += "\",\"message\":\"";
-    log::append_json_escaped(body, message.empty() ? i.message : message);
+    log::append_json_escaped(body, message);
     body += "\",\"request_id\":\"";
     log::append_json_escaped(body, request_id);
     body += "\"}}";
@@ -63,6 +63,14 @@ http::response<http::string_body> make_error(GatewayError e, std::string_view re
     res.keep_alive(keep_alive);
     res.prepare_payload();
     return res;
+}
+
+http::response<http::string_body> make_error(GatewayError e, std::string_view request_id,
+                                             unsigned version, bool keep_alive,
+                                             std::string_view message) {
+    ErrorInfo i = info(e);
+    return make_error(i.status, i.code, message.empty() ? i.message : message, request_id,
+                      version, keep_alive);
 }
 
 }  // namespace gw::server

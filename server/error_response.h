@@ -28,6 +28,12 @@ namespace http = boost::beast::http;
 http::status status_of(GatewayError e);
 std::string_view code_of(GatewayError e);
 
+// A complete response with the JSON error body, for any status and code (the steps' replies).
+http::response<http::string_body> make_error(http::status status, std::string_view code,
+                                             std::string_view message,
+                                             std::string_view request_id, unsigned version,
+                                             bool keep_alive);
+
 // A complete response with the JSON error body; message overrides the default text.
 http::response<http::string_body> make_error(GatewayError e, std::string_view request_id,
                                              unsigned version, bool keep_alive,

@@ -1,11 +1,15 @@
-// Answers the gateway writes itself (its JSON errors), shared by the session and the proxy.
+// Answers the gateway writes itself (its JSON errors, the steps' replies), shared by the
+// session and the proxy.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 
+#include "middleware/chain.h"
+#include "middleware/step.h"
 #include "server/error_response.h"
 #include "server/http_writer.h"
 #include "server/request_context.h"
@@ -29,10 +33,48 @@ boost::asio::awaitable<bool> send_error(Stream& stream, RequestContext& ctx, Gat
                                         std::string_view allow = {}) {
     auto res = make_error(e, ctx.request_id, version, keep_alive);
     if (!allow.empty()) res.set(http::field::allow, allow);
+    middleware::run_response_steps(ctx, res);
     ctx.status = res.result_int();
     ctx.bytes_out = res.body().size();
     bool ok = co_await write_message(stream, res, ctx.config->server.limits);
     co_return ok && keep_alive;
+}
+
+// Writes a step's own answer (401, 403, 429, a cache hit); returns whether the connection may
+// carry on.
+template <class Stream>
+boost::asio::awaitable<bool> send_reply(Stream& stream, RequestContext& ctx,
+                                        const middleware::Reply& reply, unsigned version,
+                                        bool keep_alive, bool head_request) {
+    const auto status = static_cast<http::status>(reply.status);
+    http::response<http::string_body> res;
+    if (!reply.code.empty()) {
+        res = make_error(status, reply.code, reply.message, ctx.request_id, version, keep_alive);
+    } else {
+        res = http::response<http::string_body>{status, version};
+        res.set("x-request-id", ctx.request_id);
+        res.keep_alive(keep_alive);
+    }
+    for (const auto& [name, value] : reply.headers) res.set(name, value);
+    middleware::run_response_steps(ctx, res);
+    std::string_view body = reply.code.empty()
+                                ? (reply.shared_body ? std::string_view(*reply.shared_body)
+                                                     : std::string_view(reply.body))
+                                : std::string_view(res.body());
+    bool bodiless = reply.status == 204 || reply.status == 304 || reply.status < 200;
+    if (!bodiless) res.content_length(body.size());
+    if (head_request || bodiless) body = {};
+    std::string head;
+    head.reserve(256);
+    append_response_head(head, res);
+    std::array<boost::asio::const_buffer, 2> buffers{boost::asio::buffer(head),
+                                                     boost::asio::buffer(body)};
+    ctx.status = reply.status;
+    ctx.bytes_out = body.size();
+    boost::beast::get_lowest_layer(stream).expires_after(ctx.config->server.limits.idle_timeout);
+    auto [ec, n] = co_await boost::asio::async_write(
+        stream, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
+    co_return !ec && keep_alive;
 }
 
 }  // namespace gw::server

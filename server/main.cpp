@@ -39,7 +39,9 @@ int main(int argc, char** argv) {
     if (path.empty()) return usage();
     std::signal(SIGPIPE, SIG_IGN);
 
-    auto result = gw::config::load_config(path);
+    // Declared before the App and the configs: steps keep their long-lived state in it.
+    gw::middleware::Registry registry;
+    auto result = gw::config::load_config(path, check ? nullptr : &registry);
     if (!result.errors.empty()) {
         for (const auto& e : result.errors) std::fprintf(stderr, "%s\n", e.c_str());
         std::fprintf(stderr, "%s: %zu error(s)\n", path.c_str(), result.errors.size());
@@ -50,7 +52,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     try {
-        gw::server::App app(path, result.config);
+        gw::server::App app(path, result.config, registry);
         return app.run();
     } catch (const std::exception& e) {
         gw::log::error("cannot start", {{"error", e.what()}});

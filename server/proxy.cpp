@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
+#include "middleware/chain.h"
 #include "middleware/header_ops.h"
 #include "routes/path.h"
 #include "server/error_response.h"
@@ -182,7 +183,7 @@ asio::awaitable<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
     }
 }
 
-void prepare_response(http::response<http::buffer_body>& res, const RequestContext& ctx,
+void prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
                       const ResponseParser& rp, unsigned version, bool& keep_alive,
                       bool head_request) {
     unsigned status = res.result_int();
@@ -190,6 +191,7 @@ void prepare_response(http::response<http::buffer_body>& res, const RequestConte
     auto length = rp.content_length();
     strip_hop_by_hop(res);
     middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
+    middleware::run_response_steps(ctx, res);
     res.set("x-request-id", ctx.request_id);
     res.version(version);
     if (!no_body) {

@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
+#include "middleware/chain.h"
 #include "middleware/header_ops.h"
 #include "routes/path.h"
 #include "server/error_response.h"
@@ -87,6 +88,7 @@ asio::awaitable<bool> respond_locally(Stream& stream, RequestContext& ctx,
     for (const auto& [name, value] : r.headers) res.set(name, value);
     res.set("x-request-id", ctx.request_id);
     middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
+    middleware::run_response_steps(ctx, res);
     bool bodiless_status = r.status == 204 || r.status == 304 || r.status < 200;
     if (parser.get().method() != http::verb::head && !bodiless_status) res.body() = r.body;
     res.keep_alive(keep_alive);
@@ -107,12 +109,18 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
     auto& req = parser.get();
     const auto& cfg = *ctx.config;
     bool peer_trusted = is_trusted(peer, cfg.server.trusted_proxies);
+    ctx.peer_trusted = peer_trusted;
     ctx.request_id = request_id_for(req["x-request-id"]);
-    if (peer_trusted)
+    if (peer_trusted) {
         ctx.client_ip = client_ip(peer, true, joined_values(req, "x-forwarded-for"),
                                   cfg.server.trusted_proxies);
-    else
+        boost::system::error_code ec;
+        ctx.client_addr = asio::ip::make_address(ctx.client_ip, ec);
+        if (ec) ctx.client_addr = peer;
+    } else {
         ctx.client_ip = ctx.peer_ip;
+        ctx.client_addr = peer;
+    }
     // A request whose body we will not read cannot leave the connection in sync.
     bool keep_alive = req.keep_alive() && !worker.draining();
     bool body_pending = !parser.is_done();
@@ -139,6 +147,12 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
         co_return co_await send_error(stream, ctx, GatewayError::method_not_allowed, version,
                                       keep_alive && !body_pending,
                                       "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+    if (!ctx.match.route->spec.steps.empty()) {
+        if (auto reply = co_await middleware::run_request_steps(ctx, req))
+            co_return co_await send_reply(stream, ctx, *reply, version,
+                                          keep_alive && !body_pending,
+                                          req.method() == http::verb::head);
+    }
     if (ctx.match.route->spec.respond)
         co_return co_await respond_locally(stream, ctx, parser, keep_alive && !body_pending);
     co_return co_await proxy_request(stream, buffer, parser, ctx, worker, peer_trusted,

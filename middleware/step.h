@@ -1,0 +1,64 @@
+// A step of a route's request path (ip filter, cors, auth, allow, rate limit, cache lookup).
+//
+// Each concern has two halves: a compiled, immutable configuration built once at load by
+// config/ (bad input is a load error there, never here), and this per-request step that only
+// reads it. A route holds its steps in order in RouteSpec::steps; the session runs them after
+// routing and before the proxy (or the route's respond:). The first step that answers ends
+// the chain. Steps are shared by every worker thread: on_request and on_response are const and
+// may keep per-thread or shared state only in types built for it (see registry.h).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
+
+#include "config/types.h"
+#include "middleware/request_context.h"
+
+namespace gw::middleware {
+
+using RequestHead = boost::beast::http::request_header<>;
+using ResponseHead = boost::beast::http::response_header<>;
+
+// An answer a step made itself. With a `code`, the gateway writes its JSON error shape
+// ({"error":{"code","message","request_id"}}); without one, `body` goes out as it is.
+struct Reply {
+    unsigned status = 0;
+    std::string code;     // e.g. "invalid_token", "rate_limited"
+    std::string message;  // for the JSON error; never secrets or internals
+    config::HeaderList headers;  // e.g. WWW-Authenticate, Retry-After
+    std::string body;     // when code is empty
+    std::shared_ptr<const std::string> shared_body;  // instead of body: no copy (cache hits)
+
+    static Reply error(unsigned status, std::string code, std::string message) {
+        Reply r;
+        r.status = status;
+        r.code = std::move(code);
+        r.message = std::move(message);
+        return r;
+    }
+};
+
+class Step {
+public:
+    virtual ~Step() = default;
+    // For logs and /routes: "ip", "auth", "allow", "rate_limit", "cache".
+    virtual std::string_view name() const = 0;
+    // Runs before the request goes on. May change the request head (remove forged identity
+    // headers, add X-Consumer-Name) and ctx. Returns a Reply to answer the request itself.
+    // Runs on the worker's thread; may co_await (a JWKS fetch, a Redis call).
+    virtual boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
+                                                                    RequestHead& req) const = 0;
+    // Called once with the head of whatever answer goes downstream (upstream, respond:, a
+    // step's Reply, the gateway's own errors), before it is written.
+    virtual void on_response(RequestContext&, ResponseHead&) const {}
+};
+
+using StepPtr = std::shared_ptr<const Step>;
+
+}  // namespace gw::middleware
