@@ -24,4 +24,21 @@ std::shared_ptr<boost::asio::ssl::context> make_server_tls(const config::ServerT
     return ctx;
 }
 
+std::shared_ptr<boost::asio::ssl::context> make_client_tls(const config::UpstreamTls& t) {
+    namespace ssl = boost::asio::ssl;
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    if (t.ca_file.empty())
+        ctx->set_default_verify_paths();
+    else
+        ctx->load_verify_file(t.ca_file);
+    if (!t.cert_file.empty()) {
+        ctx->use_certificate_chain_file(t.cert_file);
+        ctx->use_private_key_file(t.key_file, ssl::context::pem);
+    }
+    ctx->set_verify_mode(t.verify ? ssl::verify_peer : ssl::verify_none);
+    return ctx;
+}
+
 }  // namespace gw::server

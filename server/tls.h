@@ -1,4 +1,5 @@
-// The downstream (listener) TLS context, built once at start from server.tls.
+// TLS contexts: the downstream (listener) one, built once at start from server.tls, and client
+// ones for upstreams and the gateway's own outbound calls.
 #pragma once
 
 #include <memory>
@@ -11,5 +12,9 @@ namespace gw::server {
 
 // Throws boost::system::system_error when a file cannot be used.
 std::shared_ptr<boost::asio::ssl::context> make_server_tls(const config::ServerTls& tls);
+
+// A client context: TLS 1.2+, the CA file or the system store, optional client certificate,
+// peer verification per `verify` (host names are checked per connection). Throws like above.
+std::shared_ptr<boost::asio::ssl::context> make_client_tls(const config::UpstreamTls& tls);
 
 }  // namespace gw::server

@@ -14,27 +14,12 @@
 
 #include "server/log.h"
 #include "server/stream_ops.h"
+#include "server/tls.h"
 
 namespace gw::server {
 namespace {
 using tcp = asio::ip::tcp;
 
-std::shared_ptr<asio::ssl::context> make_client_context(const config::UpstreamTls& t) {
-    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                     asio::ssl::context::no_tlsv1_1);
-    if (t.ca_file.empty())
-        ctx->set_default_verify_paths();
-    else
-        ctx->load_verify_file(t.ca_file);
-    if (!t.cert_file.empty()) {
-        ctx->use_certificate_chain_file(t.cert_file);
-        ctx->use_private_key_file(t.key_file, asio::ssl::context::pem);
-    }
-    ctx->set_verify_mode(t.verify ? asio::ssl::verify_peer : asio::ssl::verify_none);
-    return ctx;
-}
 // An idle keep-alive connection must have nothing to read: end-of-file means the upstream
 // closed it (Node and others do after ~5 s), and stray bytes would be taken for the next
 // answer. One non-blocking peek is far cheaper than a 502 or a desynchronised stream.
@@ -50,7 +35,7 @@ std::shared_ptr<asio::ssl::context> UpstreamPool::tls_context(
     const std::shared_ptr<const config::Upstream>& upstream) {
     auto it = tls_.find(upstream.get());
     if (it != tls_.end()) return it->second.ctx;
-    auto ctx = make_client_context(upstream->tls);
+    auto ctx = make_client_tls(upstream->tls);
     tls_.emplace(upstream.get(), TlsEntry{upstream, ctx});
     return ctx;
 }
