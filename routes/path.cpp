@@ -41,8 +41,10 @@ bool decode_unreserved(std::string_view raw, std::string& out) {
 
 // RFC 3986 5.2.4 on a path starting with '/', except that ".." at the root stays at the root
 // (as browsers and most servers do) instead of being an error. "//" is kept: empty segments
-// are meaningful to some upstreams. "..;x" is an ordinary segment here.
-std::string remove_dot_segments(std::string_view in) {
+// are meaningful to some upstreams. A dot segment with path parameters ("..;x", ".;") is
+// refused (nullopt): Tomcat, Jetty and Spring read it as ".." or ".", so forwarding it would
+// let "/public/..;/admin" reach what the route table thinks is a different path.
+std::optional<std::string> remove_dot_segments(std::string_view in) {
     std::string out;
     out.reserve(in.size());
     std::string_view rest = in.substr(1);
@@ -52,6 +54,7 @@ std::string remove_dot_segments(std::string_view in) {
         const auto seg = rest.substr(0, slash);
         more = slash != std::string_view::npos;
         rest = more ? rest.substr(slash + 1) : std::string_view{};
+        if (seg.starts_with(".;") || seg.starts_with("..;")) return std::nullopt;
         if (seg == "." || seg == "..") {
             if (seg == "..") {
                 const auto last = out.rfind('/');
@@ -105,7 +108,9 @@ std::optional<SplitTarget> normalize_target(std::string_view target) {
     std::string decoded;
     if (!decode_unreserved(target.substr(0, q), decoded)) return std::nullopt;
     // Dots are resolved after decoding so that "%2e%2e" cannot slip past as a plain segment.
-    out.path = remove_dot_segments(decoded);
+    auto resolved = remove_dot_segments(decoded);
+    if (!resolved) return std::nullopt;
+    out.path = std::move(*resolved);
     return out;
 }
 
