@@ -3,6 +3,7 @@
 // Config, so a bad reload never replaces a good snapshot.
 #include <exception>
 
+#include "config/access_sections.h"
 #include "config/config.h"
 #include "config/includes.h"
 #include "config/sections.h"
@@ -14,6 +15,22 @@ namespace {
 Value section(const std::optional<Value>& v, const char* name) {
     // An absent section is read like an empty one, so its defaults (listen 0.0.0.0:8080) apply.
     return v ? *v : Value{YAML::Node(), name};
+}
+
+AccessTables load_access(const std::vector<Document>& docs, Errors& errors,
+                         middleware::Registry& registry) {
+    ConsumerDraft consumers;
+    for (const auto& doc : docs) {
+        if (doc.consumers) parse_consumers(doc.context(errors, &registry), *doc.consumers,
+                                           consumers);
+    }
+    AccessTables access;
+    finish_consumers(consumers, access);
+    for (const auto& doc : docs) {
+        if (doc.authenticators)
+            parse_authenticators(doc.context(errors, &registry), *doc.authenticators, access);
+    }
+    return access;
 }
 
 LoadResult load(const std::string& path, middleware::Registry& registry) {
@@ -35,12 +52,14 @@ LoadResult load(const std::string& path, middleware::Registry& registry) {
         if (doc.upstreams)
             parse_upstreams(doc.context(errors, &registry), *doc.upstreams, upstreams);
     }
+    // Then who may call (consumers before the authenticators that look keys up in them).
+    AccessTables access = load_access(docs, errors, registry);
     NameMarks route_names;
     std::vector<RouteSpec> specs;
     for (const auto& doc : docs) {
         if (doc.routes) {
-            parse_routes(doc.context(errors, &registry), *doc.routes, upstreams, route_names,
-                         specs);
+            parse_routes(doc.context(errors, &registry), *doc.routes, upstreams, access,
+                         route_names, specs);
         }
     }
     for (auto& [name, upstream] : upstreams) config->upstreams.push_back(upstream);

@@ -1,5 +1,6 @@
 // routes: — what the gateway exposes. This file checks each route on its own (keys, names,
 // references); ordering, path templates, regexes and conflicts are RouteTable::build's job.
+#include "config/access_sections.h"
 #include "config/sections.h"
 #include "config/suggest.h"
 #include "config/text.h"
@@ -84,11 +85,12 @@ void parse_target(const Context& ctx, const MapReader& r, const UpstreamMap& ups
 }
 
 std::optional<RouteSpec> parse_route(const Context& ctx, const Value& v,
-                                     const UpstreamMap& upstreams, NameMarks& names) {
+                                     const UpstreamMap& upstreams, const AccessTables& access,
+                                     NameMarks& names) {
     std::size_t errors_before = ctx.errors.size();
     MapReader r(ctx, v, {{"name", "match", "upstream", "respond", "rewrite", "timeout",
-                          "headers"},
-                         {"auth", "allow", "ip", "rate_limit", "cache", "cors"}});
+                          "headers", "auth", "allow", "ip"},
+                         {"rate_limit", "cache", "cors"}});
     if (!r.valid()) return std::nullopt;
     RouteSpec spec;
     spec.key = v.path;
@@ -99,6 +101,7 @@ std::optional<RouteSpec> parse_route(const Context& ctx, const Value& v,
     if (auto w = r.find("rewrite")) parse_rewrite(ctx, *w, spec.rewrite);
     if (auto d = r.duration("timeout", true)) spec.timeout = *d;
     if (auto h = r.find("headers")) parse_route_headers(ctx, *h, spec);
+    parse_route_access(ctx, r, access, spec);
     // A route with errors is not handed to the route table: its half-filled fields would only
     // add confusing follow-up errors there.
     if (ctx.errors.size() != errors_before) return std::nullopt;
@@ -108,9 +111,10 @@ std::optional<RouteSpec> parse_route(const Context& ctx, const Value& v,
 }  // namespace
 
 void parse_routes(const Context& ctx, const Value& v, const UpstreamMap& upstreams,
-                  NameMarks& names, std::vector<RouteSpec>& out) {
+                  const AccessTables& access, NameMarks& names, std::vector<RouteSpec>& out) {
     for (const auto& item : read_list(ctx, v)) {
-        if (auto spec = parse_route(ctx, item, upstreams, names)) out.push_back(std::move(*spec));
+        if (auto spec = parse_route(ctx, item, upstreams, access, names))
+            out.push_back(std::move(*spec));
     }
 }
 

@@ -26,8 +26,9 @@ void parse_credentials(const Context& ctx, const Value& v, Credentials& out);
 
 // Route names seen so far (all files), for "already defined at" errors.
 using NameMarks = std::map<std::string, SourceMark>;
+struct AccessTables;  // config/access_sections.h: consumers and authenticators
 void parse_routes(const Context& ctx, const Value& v, const UpstreamMap& upstreams,
-                  NameMarks& names, std::vector<RouteSpec>& out);
+                  const AccessTables& access, NameMarks& names, std::vector<RouteSpec>& out);
 // match:, and the headers: section of a route (request/response header operations).
 void parse_match(const Context& ctx, const Value& v, RouteSpec& spec);
 void parse_route_headers(const Context& ctx, const Value& v, RouteSpec& spec);

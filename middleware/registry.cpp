@@ -17,4 +17,12 @@ void Registry::on_start(Starter fn) {
         pending_.push_back(std::move(fn));
 }
 
+void Registry::add_metrics(const std::string& key, MetricsSource fn) {
+    metrics_.try_emplace(key, std::move(fn));
+}
+
+void Registry::render_metrics(std::string& out) const {
+    for (const auto& [key, fn] : metrics_) fn(out);
+}
+
 }  // namespace gw::middleware

@@ -9,6 +9,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <typeindex>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -28,10 +33,27 @@ public:
     // Runs fn with the background executor now when started, else at start().
     void on_start(Starter fn);
 
+    // The object of type T kept under `key`, made (default-constructed) on first use: state a
+    // reload must keep, e.g. the auth failure counters. Loads only.
+    template <class T>
+    std::shared_ptr<T> state(const std::string& key) {
+        auto& slot = states_[{std::type_index(typeid(T)), key}];
+        if (!slot) slot = std::make_shared<T>();
+        return std::static_pointer_cast<T>(slot);
+    }
+
+    // Prometheus text that steps' state adds to /metrics. Sources are added during loads;
+    // render_metrics runs on the control thread (the admin endpoint), like the loads.
+    using MetricsSource = std::function<void(std::string&)>;
+    void add_metrics(const std::string& key, MetricsSource fn);
+    void render_metrics(std::string& out) const;
+
 private:
     bool started_ = false;
     boost::asio::any_io_executor background_;
     std::vector<Starter> pending_;
+    std::map<std::pair<std::type_index, std::string>, std::shared_ptr<void>> states_;
+    std::map<std::string, MetricsSource> metrics_;  // by key: added once, whatever the reloads
 };
 
 }  // namespace gw::middleware

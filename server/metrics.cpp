@@ -30,14 +30,6 @@ struct RouteSum {
     HistogramSum duration;
 };
 
-void append_label_value(std::string& out, std::string_view v) {
-    for (char c : v) {
-        if (c == '\\' || c == '"') out += '\\';
-        if (c == '\n') { out += "\\n"; continue; }
-        out += c;
-    }
-}
-
 void render_histogram(std::string& out, std::string_view name, std::string_view label,
                       std::string_view value, const HistogramSum& h) {
     char num[64];
@@ -73,6 +65,14 @@ void render_histogram(std::string& out, std::string_view name, std::string_view 
     }
 }
 }  // namespace
+
+void append_label_value(std::string& out, std::string_view v) {
+    for (char c : v) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') { out += "\\n"; continue; }
+        out += c;
+    }
+}
 
 void Histogram::observe(double seconds) {
     // One increment per observation: each bucket counts only its own range; render() adds
@@ -170,6 +170,7 @@ std::string Metrics::render() {
                   static_cast<unsigned long long>(reload_failure_.load()));
     out += "gateway_config_reloads_total{result=\"failure\"} ";
     out += num;
+    if (extra_) extra_(out);
     return out;
 }
 

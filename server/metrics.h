@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +21,9 @@ inline constexpr std::array<double, 13> kLatencyBuckets = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 inline constexpr std::array<std::string_view, 8> kMethods = {
     "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "OTHER"};
+
+// Appends v escaped for a Prometheus label value (backslash, quote, newline).
+void append_label_value(std::string& out, std::string_view v);
 
 struct Histogram {
     std::array<std::atomic<std::uint64_t>, kLatencyBuckets.size()> buckets{};
@@ -69,8 +73,12 @@ public:
     void record_reload(bool ok) { (ok ? reload_success_ : reload_failure_).fetch_add(1); }
     std::int64_t active_connections() const;
     std::string render();  // Prometheus text exposition format
+    // More text appended by render(): the steps' own metrics (middleware::Registry). Set once,
+    // before the workers start.
+    void set_extra(std::function<void(std::string&)> fn) { extra_ = std::move(fn); }
 
 private:
+    std::function<void(std::string&)> extra_;
     std::vector<std::unique_ptr<WorkerMetrics>> workers_;
     std::atomic<std::uint64_t> reload_success_{0};
     std::atomic<std::uint64_t> reload_failure_{0};

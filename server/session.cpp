@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
+#include "middleware/auth/auth_step.h"
 #include "middleware/chain.h"
 #include "middleware/header_ops.h"
 #include "routes/path.h"
@@ -147,6 +148,8 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
         co_return co_await send_error(stream, ctx, GatewayError::method_not_allowed, version,
                                       keep_alive && !body_pending,
                                       "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+    // Identity headers come only from the auth step, on every route: a client cannot forge them.
+    middleware::auth::remove_identity_headers(req);
     if (!ctx.match.route->spec.steps.empty()) {
         if (auto reply = co_await middleware::run_request_steps(ctx, req))
             co_return co_await send_reply(stream, ctx, *reply, version,

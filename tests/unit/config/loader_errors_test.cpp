@@ -91,21 +91,17 @@ TEST_CASE("keys of later features are refused as not supported yet", "[config][l
                        "    match: { path: /a }\n"
                        "    upstream: crm\n"
                        "    rate_limit: []\n"
-                       "consumers: []\n"
-                       "authenticators: {}\n"
                        "cache: { max_bytes: 1MiB }\n",
                        f);
     INFO(joined(r.errors));
     CHECK(r.config == nullptr);
-    CHECK(r.errors.size() == 7);
+    CHECK(r.errors.size() == 5);
     CHECK(has_error(r, f + ":3:1: redis: not supported yet"));
     CHECK(has_error(r, f + ":8:5: upstreams.crm.retry: not supported yet"));
     CHECK(has_error(r, f + ":9:26: upstreams.crm.credentials.type: "
                            "oauth2_client_credentials: not supported yet"));
     CHECK(has_error(r, f + ":14:5: routes[0].rate_limit: not supported yet"));
-    CHECK(has_error(r, f + ":15:1: consumers: not supported yet"));
-    CHECK(has_error(r, f + ":16:1: authenticators: not supported yet"));
-    CHECK(has_error(r, f + ":17:1: cache: not supported yet"));
+    CHECK(has_error(r, f + ":15:1: cache: not supported yet"));
 }
 
 TEST_CASE("certificates must be readable PEM", "[config][loader][tls]") {
