@@ -47,10 +47,14 @@ AuthenticatorPtr parse_basic(const Context& ctx, const Value& v, const std::stri
                              AccessTables& access) {
     MapReader r(ctx, v, {{"type", "users", "realm"}, {}});
     if (!r.require("users")) return nullptr;
-    std::string realm = r.string("realm").value_or("gateway");
-    if (realm.find_first_of("\"\\\r\n") != std::string::npos) {
-        ctx.error(v.node, r.child_path("realm"), "a realm cannot hold quotes, '\\' or newlines");
-        return nullptr;
+    std::string realm = "gateway";
+    if (auto s = r.scalar("realm")) {
+        // It is quoted inside the WWW-Authenticate challenge.
+        if (s->text.find_first_of("\"\\\r\n") != std::string::npos) {
+            ctx.errors.add(s->mark, s->path, "a realm cannot hold quotes, '\\' or newlines");
+            return nullptr;
+        }
+        realm = s->text;
     }
     const std::size_t errors_before = ctx.errors.size();
     std::map<std::string, std::string, std::less<>> users;

@@ -206,6 +206,15 @@ class AuthTest(GatewayTestCase):
         self.assertEqual(delta(route="ip-deny", reason="ip_forbidden"), 1)
         self.assertNotIn(KEY_OLD, after.text)
 
+    def test_secrets_never_logged(self) -> None:
+        self.gw.get(f"/keys/s?api_key={KEY_OLD}")
+        self.gw.get("/keys/s", {"X-Api-Key": "wrong-key-0123456789abc"})
+        self.gw.get("/basic/s", {"Authorization": basic_auth("admin", ADMIN_PASSWORD)})
+        routes = self.gw.admin("GET", "/routes").text
+        for text in (self.gw.stdout_text(), self.gw.stderr_text(), routes):
+            for secret in (KEY_OLD, "wrong-key", ADMIN_PASSWORD, ADMIN_HASH):
+                self.assertNotIn(secret, text)
+
 
 class TrustedProxyTest(GatewayTestCase):
     """X-Forwarded-For decides the client address only when the peer is a trusted proxy."""

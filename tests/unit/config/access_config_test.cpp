@@ -134,7 +134,7 @@ TEST_CASE("access config: bad values", "[config][auth]") {
         "authenticators:\n"                                                  // 6
         "  both: { type: api_key, header: x-k, query: k }\n"                 // 7
         "  ops: { type: basic, users: { admin: \"plain-password\" } }\n"     // 8
-        "  idp: { type: jwt }\n"                                             // 9
+        "  ops2: { type: basic, users: { \"a:b\": \"$6$x$y\" }, realm: 'x\"' }\n"  // 9
         "routes:\n"                                                          // 10
         "  - name: a\n"                                                      // 11
         "    match: { path: /a }\n"                                          // 12
@@ -151,7 +151,7 @@ TEST_CASE("access config: bad values", "[config][auth]") {
     CHECK(has_error(r, f + ":7:9: authenticators.both: give exactly one of 'header' and "
                            "'query'"));
     CHECK(has_error(r, f + ":8:39: authenticators.ops.users.admin: expected a password hash"));
-    CHECK(has_error(r, f + ":9:16: authenticators.idp.type: jwt: not supported yet"));
+    CHECK(has_error(r, f + ":9:59: authenticators.ops2.realm: a realm cannot hold quotes"));
     CHECK(has_error(r, f + ":14:12: routes[0].allow: needs 'auth' on the same route"));
     CHECK(has_error(r, f + ":15:19: routes[0].ip.allow[0]: expected an address or CIDR"));
     CHECK(has_error(r, f + ":16:57: routes[1].auth: expected at least one authenticator name"));

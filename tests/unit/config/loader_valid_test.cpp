@@ -222,6 +222,7 @@ TEST_CASE("the example config/gateway.yaml loads", "[config][loader][example]") 
     ::unsetenv("GATEWAY_ADMIN_TOKEN");
     ::unsetenv("GATEWAY_ADMIN_LISTEN");
     ::unsetenv("DEMO_UPSTREAM_HOST");
+    ::unsetenv("DEMO_API_KEY");
     // This file is tests/unit/config/<name>.cpp; the example is config/gateway.yaml.
     auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path()
                     .parent_path();
@@ -235,7 +236,10 @@ TEST_CASE("the example config/gateway.yaml loads", "[config][loader][example]") 
     REQUIRE(c.upstreams.size() == 1);
     CHECK(c.upstreams[0]->targets.at(0).host == "127.0.0.1");
     CHECK(c.upstreams[0]->targets.at(0).port == 9000);
-    CHECK(c.routes.routes().size() == 3);
+    CHECK(c.routes.routes().size() == 4);
+    const RouteSpec* private_route = find_route(c, "private");
+    REQUIRE(private_route);
+    CHECK(private_route->steps.size() == 3);  // ip, auth, allow
     const RouteSpec* demo = find_route(c, "demo");
     REQUIRE(demo);
     CHECK(demo->rewrite.strip_prefix == "/demo");
