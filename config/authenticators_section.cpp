@@ -108,8 +108,9 @@ AuthenticatorPtr parse_one(const Context& ctx, const Value& v, const std::string
 void parse_authenticators(const Context& ctx, const Value& v, AccessTables& access) {
     for (auto& [name, value] : read_entries(ctx, v)) {
         if (!is_simple_name(name.text)) {
-            ctx.errors.add(name.mark, name.path, "expected an authenticator name (letters, "
-                                                 "digits, '-', '_', '.'), got '" + name.text + "'");
+            ctx.errors.add(name.mark, name.path,
+                           "expected an authenticator name (letters, digits, '-', '_', '.'), "
+                           "got '" + name.text + "'");
             continue;
         }
         auto [it, inserted] = access.authenticator_marks.emplace(name.text, name.mark);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "config/access_sections.h"
 #include "config/text.h"
@@ -43,8 +44,27 @@ std::optional<Digest> key_digest(const Context& ctx, Scalar& key) {
     return digest;
 }
 
-void add_keys(const Context& ctx, const Value& v, std::size_t index, ConsumerDraft& draft) {
-    for (auto& key : read_string_or_list(ctx, v)) {
+// api_keys_file: one key per line (blank lines and '#' comments skipped), for keys mounted
+// as a secret file. Each key keeps the position of the api_keys_file value.
+std::vector<Scalar> keys_from_file(Scalar file) {
+    std::vector<Scalar> keys;
+    std::size_t pos = 0;
+    while (pos < file.text.size()) {
+        std::size_t end = file.text.find('\n', pos);
+        if (end == std::string::npos) end = file.text.size();
+        std::string line = file.text.substr(pos, end - pos);
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (!line.empty() && line.front() != '#') keys.push_back({line, file.path, file.mark});
+        OPENSSL_cleanse(line.data(), line.size());
+        pos = end + 1;
+    }
+    OPENSSL_cleanse(file.text.data(), file.text.size());
+    return keys;
+}
+
+void add_keys(const Context& ctx, std::vector<Scalar> keys, std::size_t index,
+              ConsumerDraft& draft) {
+    for (auto& key : keys) {
         auto digest = key_digest(ctx, key);
         if (!digest) continue;
         bool duplicate = false;
@@ -96,7 +116,17 @@ void parse_consumer(const Context& ctx, const Value& v, ConsumerDraft& draft) {
             c.jwt_subject = s->text;
     }
     draft.consumers.push_back(std::move(c));
-    if (auto keys = r.find("api_keys")) add_keys(ctx, *keys, draft.consumers.size() - 1, draft);
+    const std::size_t index = draft.consumers.size() - 1;
+    const YAML::Node& node = v.node;
+    if (node["api_keys"] && node["api_keys_file"]) {
+        ctx.error(node["api_keys_file"], r.child_path("api_keys_file"),
+                  "give either 'api_keys' or 'api_keys_file', not both");
+    } else if (node["api_keys"]) {
+        if (auto keys = r.find("api_keys")) add_keys(ctx, read_string_or_list(ctx, *keys), index,
+                                                     draft);
+    } else if (auto file = r.scalar("api_keys")) {  // from api_keys_file
+        add_keys(ctx, keys_from_file(std::move(*file)), index, draft);
+    }
 }
 
 }  // namespace

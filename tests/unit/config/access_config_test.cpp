@@ -158,3 +158,29 @@ TEST_CASE("access config: bad values", "[config][auth]") {
     CHECK(r.errors.size() == 8);
     CHECK(joined(r.errors).find("plain-password") == std::string::npos);
 }
+
+TEST_CASE("access config: api_keys_file holds one key per line", "[config][auth]") {
+    TempDir dir;
+    dir.write("keys.txt", "# billing keys\nfirst-key-0123456789\n\nsecond-key-0123456789\r\n");
+    dir.write("dup.txt", "first-key-0123456789\nshort\n");
+    auto good = dir.write("gateway.yaml", kHead +
+        "consumers:\n"
+        "  - { name: billing, api_keys_file: keys.txt }\n");
+    auto r = load_config(good);
+    INFO(joined(r.errors));
+    CHECK(r.config);
+    auto bad = dir.write("bad.yaml", kHead +
+        "consumers:\n"                                                                // 4
+        "  - { name: billing, api_keys_file: keys.txt }\n"                            // 5
+        "  - { name: other, api_keys_file: dup.txt }\n"                               // 6
+        "  - { name: both, api_keys: [x], api_keys_file: keys.txt }\n");              // 7
+    r = load_config(bad);
+    INFO(joined(r.errors));
+    CHECK(r.errors.size() == 3);
+    CHECK(has_error(r, bad + ":6:35: consumers[1].api_keys_file: the same API key is already "
+                             "given at " + bad + ":5:37 (consumer 'billing')"));
+    CHECK(has_error(r, bad + ":6:35: consumers[1].api_keys_file: an API key needs at least 16"));
+    CHECK(has_error(r, bad + ":7:49: consumers[2].api_keys_file: give either 'api_keys' or "
+                             "'api_keys_file', not both"));
+    CHECK(joined(r.errors).find("first-key") == std::string::npos);
+}
