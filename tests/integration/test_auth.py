@@ -53,7 +53,8 @@ def make_config(upstream_url: str, billing_keys: list[str],
             route("xff", "xff", ip={"allow": ["203.0.113.0/24", "2001:db8::/32"]}),
             route("open", "open"),
         ],
-        server={"trusted_proxies": trusted or []})
+        # Two workers: per-thread state (the basic-auth cache) must hold up on either.
+        server={"trusted_proxies": trusted or [], "workers": 2})
     cfg["consumers"] = [
         {"name": "billing", "api_keys": billing_keys, "groups": ["internal"]},
         # A hashed key: the gateway never holds the plain text.
@@ -117,6 +118,12 @@ class AuthTest(GatewayTestCase):
         self.assertIn('query="api_key"', challenge)
         self.assertEqual(self.up.seen(), [])
 
+    def test_head_gets_401_without_body(self) -> None:
+        r = self.gw.request("HEAD", "/keys/a")
+        self.assertEqual(r.status, 401, r)
+        self.assertEqual(r.body, b"")
+        self.assertTrue(r.has_header("www-authenticate"))
+
     def test_wrong_key(self) -> None:
         r = self.gw.get("/keys/a", {"X-Api-Key": "wrong-key-0123456789abc"})
         err = self.assert_error(r, 401, "invalid_credentials")
@@ -148,7 +155,7 @@ class AuthTest(GatewayTestCase):
 
     # -- basic -------------------------------------------------------------------------------
     def test_basic(self) -> None:
-        for _ in range(3):  # later ones hit the verification cache
+        for _ in range(6):  # on fresh connections, so both workers; later ones hit the cache
             r = self.gw.get("/basic/a", {"Authorization": basic_auth("admin", ADMIN_PASSWORD)})
             self.assertEqual(r.status, 200, r)
             seen = self.up.last()
