@@ -6,6 +6,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include "middleware/step.h"
 #include "server/log.h"
 #include "server/stream_ops.h"
 
@@ -77,6 +78,11 @@ std::string routes_json(const config::Config& config) {
         } else if (s.respond) {
             out += ",\"respond\":" + std::to_string(s.respond->status);
         }
+        // Which steps guard the route (ip, auth, allow, ...): their names only, never settings.
+        std::vector<std::string> steps;
+        for (const auto& step : s.steps) steps.emplace_back(step->name());
+        out += ",\"steps\":";
+        append_string_array(out, steps);
         out += ",\"source\":\"";
         log::append_json_escaped(out, s.mark.str());
         out += "\"}";

@@ -238,6 +238,10 @@ class AuthTest(GatewayTestCase):
         self.gw.get("/keys/s", {"X-Api-Key": "wrong-key-0123456789abc"})
         self.gw.get("/basic/s", {"Authorization": basic_auth("admin", ADMIN_PASSWORD)})
         routes = self.gw.admin("GET", "/routes").text
+        steps = {rt["name"]: rt["steps"] for rt in self.gw.admin("GET", "/routes").json()["routes"]}
+        self.assertEqual(steps["billing-only"], ["auth", "allow"])
+        self.assertEqual(steps["ip-deny"], ["ip"])
+        self.assertEqual(steps["open"], [])
         for text in (self.gw.stdout_text(), self.gw.stderr_text(), routes):
             for secret in (KEY_OLD, "wrong-key", ADMIN_PASSWORD, ADMIN_HASH):
                 self.assertNotIn(secret, text)
