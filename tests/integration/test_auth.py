@@ -238,7 +238,8 @@ class AuthTest(GatewayTestCase):
         self.gw.get("/keys/s", {"X-Api-Key": "wrong-key-0123456789abc"})
         self.gw.get("/basic/s", {"Authorization": basic_auth("admin", ADMIN_PASSWORD)})
         routes = self.gw.admin("GET", "/routes").text
-        steps = {rt["name"]: rt["steps"] for rt in self.gw.admin("GET", "/routes").json()["routes"]}
+        listed = self.gw.admin("GET", "/routes").json()["routes"]
+        steps = {rt["name"]: rt["steps"] for rt in listed}
         self.assertEqual(steps["billing-only"], ["auth", "allow"])
         self.assertEqual(steps["ip-deny"], ["ip"])
         self.assertEqual(steps["open"], [])
