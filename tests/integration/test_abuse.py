@@ -32,12 +32,14 @@ class AbuseTest(GatewayTestCase):
             upstreams={"backend": {"targets": [{"url": cls.up.url}]}},
             routes=[
                 {"name": "public", "match": {"path": "/public/*"}, "upstream": "backend"},
-                # Stands for a protected area: a request must never reach it through /public.
-                {"name": "admin", "match": {"path": "/admin/*"},
-                 "respond": {"status": 403, "body": "admin area"}},
+                # A protected area: a request must never reach it through /public.
+                {"name": "admin", "match": {"path": "/admin/*"}, "auth": ["keys"],
+                 "respond": {"status": 200, "body": "admin area"}},
             ],
             server={"limits": {"max_header_bytes": "16KiB", "header_timeout": "2s",
                                "max_connections": 64}})
+        cfg["consumers"] = [{"name": "ops", "api_keys": ["ops-key-0123456789abcdef"]}]
+        cfg["authenticators"] = {"keys": {"type": "api_key", "header": "x-api-key"}}
         cls.gw = Gateway(cfg)
         cls.addClassCleanup(cls.gw.stop)
 
@@ -118,7 +120,8 @@ class AbuseTest(GatewayTestCase):
 
     def assert_stays_public(self, target: str) -> None:
         """Whatever the gateway made of target, the upstream only ever sees /public paths
-        without dot segments; a path that normalises into /admin gets the admin route."""
+        without dot segments; a path that normalises into /admin gets the admin route and
+        its auth."""
         r = self.answer_or_close(f"GET {target} HTTP/1.1\r\nHost: t\r\n\r\n")
         for h in self.up.seen_heads():
             decoded = urllib.parse.unquote(h.path.split("?")[0])
@@ -137,8 +140,8 @@ class AbuseTest(GatewayTestCase):
                 self.up.clear()
                 r = self.assert_stays_public(target)
                 self.assertIsNotNone(r)
-                self.assertEqual(r.status, 403, f"{target}: {r}")  # the admin route answered
-                self.assertEqual(r.body, b"admin area")
+                self.assert_error(r, 401, "missing_credentials")  # the admin route's auth
+                self.assertNotIn(b"admin area", r.body)
 
     def test_encoded_slash_does_not_escape(self) -> None:
         for target in ["/public/..%2fadmin/x", "/public/..%2Fadmin/x", "/public/%2e%2e%2fadmin"]:
