@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ struct Config {
     ServerConfig server;
     AdminConfig admin;
     LogConfig log;
+    std::optional<RedisConfig> redis;  // the redis: section, when present
     std::vector<std::shared_ptr<const Upstream>> upstreams;  // sorted by name
     routes::RouteTable routes;
 };

@@ -41,6 +41,8 @@ struct Context {
     Errors& errors;
     // State that outlives snapshots, for the steps compiled from this file (never null).
     middleware::Registry* registry = nullptr;
+    // The redis: section when the main file has one (see require_redis in sections.h).
+    const RedisConfig* redis = nullptr;
 
     SourceMark mark(const YAML::Node& node) const;
     SourceMark mark(const YAML::Mark& m) const;

@@ -22,8 +22,9 @@ struct Document {
     std::optional<Value> server, admin, log, redis, cache;
     std::optional<Value> upstreams, consumers, authenticators, routes;
 
-    Context context(Errors& errors, middleware::Registry* registry = nullptr) const {
-        return Context{file, dir, errors, registry};
+    Context context(Errors& errors, middleware::Registry* registry = nullptr,
+                    const RedisConfig* redis = nullptr) const {
+        return Context{file, dir, errors, registry, redis};
     }
 };
 

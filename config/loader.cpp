@@ -45,12 +45,15 @@ LoadResult load(const std::string& path, middleware::Registry& registry) {
     parse_server(main_ctx, section(main.server, "server"), config->server);
     parse_admin(main_ctx, section(main.admin, "admin"), config->admin);
     parse_log(main_ctx, section(main.log, "log"), config->log);
+    if (main.redis) parse_redis(main_ctx, *main.redis, config->redis);
+    // Sections below may say `store: redis`: they find the redis: section in their Context.
+    const RedisConfig* redis = config->redis ? &*config->redis : nullptr;
 
     // Upstreams first, from every file: a route may name an upstream defined in any file.
     UpstreamMap upstreams;
     for (const auto& doc : docs) {
         if (doc.upstreams)
-            parse_upstreams(doc.context(errors, &registry), *doc.upstreams, upstreams);
+            parse_upstreams(doc.context(errors, &registry, redis), *doc.upstreams, upstreams);
     }
     // Then who may call (consumers before the authenticators that look keys up in them).
     AccessTables access = load_access(docs, errors, registry);
@@ -58,7 +61,7 @@ LoadResult load(const std::string& path, middleware::Registry& registry) {
     std::vector<RouteSpec> specs;
     for (const auto& doc : docs) {
         if (doc.routes) {
-            parse_routes(doc.context(errors, &registry), *doc.routes, upstreams, access,
+            parse_routes(doc.context(errors, &registry, redis), *doc.routes, upstreams, access,
                          route_names, specs);
         }
     }

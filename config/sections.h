@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@ namespace gw::config {
 void parse_server(const Context& ctx, const Value& v, ServerConfig& out);
 void parse_admin(const Context& ctx, const Value& v, AdminConfig& out);
 void parse_log(const Context& ctx, const Value& v, LogConfig& out);
+// redis: (config/redis_section.cpp). Leaves `out` empty when the node is not a mapping.
+void parse_redis(const Context& ctx, const Value& v, std::optional<RedisConfig>& out);
+// For sections with `store: redis` (rate limits, cache): the redis: section, or an error at
+// `store` ("needs a top-level redis: section") and nullptr.
+const RedisConfig* require_redis(const Context& ctx, const Scalar& store);
 
 // Upstreams from every file, by name. An upstream with errors is still recorded, so that routes
 // naming it do not add a misleading "unknown upstream" on top.

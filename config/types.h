@@ -145,6 +145,32 @@ struct Rewrite {
     std::string strip_prefix;  // "" none
 };
 
+// redis: the one Redis server that every `store: redis` uses (config/redis_section.cpp).
+struct RedisTls {
+    bool verify = true;
+    std::string ca_file;    // empty: system store
+    std::string cert_file;  // client certificate, optional (tls-auth-clients)
+    std::string key_file;
+};
+
+struct RedisConfig {
+    enum class OnError { allow, deny };  // fail open | fail closed when Redis is down or slow
+    std::string host;
+    std::uint16_t port = 6379;
+    bool tls = false;       // rediss://
+    std::string username;   // empty: AUTH with the password only (or no AUTH)
+    std::string password;   // secret: never logged, never in error messages
+    unsigned db = 0;
+    Duration timeout = std::chrono::milliseconds(50);
+    OnError on_error = OnError::allow;
+    unsigned connections = 2;  // per worker
+    RedisTls tls_options;
+    // Server, credentials, TLS and connection count in one string: workers keep one client
+    // per key, so a reload that changes none of these keeps the connections. Holds the
+    // password: never logged.
+    std::string key;
+};
+
 struct RouteSpec {
     std::string name;
     std::string key;       // "routes[2]": key path within its own file, for error messages

@@ -9,7 +9,7 @@ packages=(g++ cmake make ccache pkg-config python3
           libboost1.81-dev libboost-regex1.81-dev libboost-url1.81-dev
           libssl-dev libyaml-cpp-dev rapidjson-dev libhiredis-dev libcrypt-dev)
 case "${1:-}" in
-  test) packages+=(catch2 openssl curl) ;;
+  test) packages+=(catch2 openssl curl redis-server) ;;
   bench) packages+=(nginx-light haproxy wrk curl) ;;
   "") ;;
   *) echo "usage: $0 [test|bench]" >&2; exit 2 ;;

@@ -81,6 +81,7 @@ TEST_CASE("keys of later features are refused as not supported yet", "[config][l
                        "  listen: \"127.0.0.1:0\"\n"
                        "redis:\n"
                        "  url: \"redis://127.0.0.1:6379/0\"\n"
+                       "  tiemout: 1s\n"
                        "upstreams:\n"
                        "  crm:\n"
                        "    targets: [{ url: \"http://crm:1\" }]\n"
@@ -96,12 +97,12 @@ TEST_CASE("keys of later features are refused as not supported yet", "[config][l
     INFO(joined(r.errors));
     CHECK(r.config == nullptr);
     CHECK(r.errors.size() == 5);
-    CHECK(has_error(r, f + ":3:1: redis: not supported yet"));
-    CHECK(has_error(r, f + ":8:5: upstreams.crm.retry: not supported yet"));
-    CHECK(has_error(r, f + ":9:26: upstreams.crm.credentials.type: "
+    CHECK(has_error(r, f + ":5:3: redis.tiemout: unknown key (did you mean 'timeout'?)"));
+    CHECK(has_error(r, f + ":9:5: upstreams.crm.retry: not supported yet"));
+    CHECK(has_error(r, f + ":10:26: upstreams.crm.credentials.type: "
                            "oauth2_client_credentials: not supported yet"));
-    CHECK(has_error(r, f + ":14:5: routes[0].rate_limit: not supported yet"));
-    CHECK(has_error(r, f + ":15:1: cache: not supported yet"));
+    CHECK(has_error(r, f + ":15:5: routes[0].rate_limit: not supported yet"));
+    CHECK(has_error(r, f + ":16:1: cache: not supported yet"));
 }
 
 TEST_CASE("certificates must be readable PEM", "[config][loader][tls]") {
