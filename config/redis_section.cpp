@@ -10,10 +10,11 @@ namespace {
 
 constexpr std::uint64_t kMaxConnections = 64;
 
-void parse_redis_tls(const Context& ctx, const Value& v, RedisTls& out) {
-    MapReader r(ctx, v, {{"verify", "ca_file", "cert_file", "key_file"}, {}});
+void parse_redis_tls(const Context& ctx, const Value& v, UpstreamTls& out) {
+    MapReader r(ctx, v, {{"verify", "ca_file", "cert_file", "key_file", "sni"}, {}});
     if (!r.valid()) return;
     if (auto b = r.boolean("verify")) out.verify = *b;
+    if (auto s = r.string("sni")) out.sni = *s;
     auto pem = [&](std::string_view key, PemKind kind, std::string& path) {
         auto s = r.scalar(key);
         if (!s) return;
@@ -55,8 +56,9 @@ std::string key_of(const RedisConfig& c) {
                       c.host + ":" + std::to_string(c.port) + "/" + std::to_string(c.db) + "#" +
                       std::to_string(c.connections);
     if (c.tls) {
-        const RedisTls& t = c.tls_options;
-        key += (t.verify ? "#v#" : "#n#") + t.ca_file + "#" + t.cert_file + "#" + t.key_file;
+        const UpstreamTls& t = c.tls_options;
+        key += (t.verify ? "#v#" : "#n#") + t.ca_file + "#" + t.cert_file + "#" + t.key_file +
+               "#" + t.sni;
     }
     return key;
 }

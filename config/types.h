@@ -146,13 +146,6 @@ struct Rewrite {
 };
 
 // redis: the one Redis server that every `store: redis` uses (config/redis_section.cpp).
-struct RedisTls {
-    bool verify = true;
-    std::string ca_file;    // empty: system store
-    std::string cert_file;  // client certificate, optional (tls-auth-clients)
-    std::string key_file;
-};
-
 struct RedisConfig {
     enum class OnError { allow, deny };  // fail open | fail closed when Redis is down or slow
     std::string host;
@@ -164,7 +157,7 @@ struct RedisConfig {
     Duration timeout = std::chrono::milliseconds(50);
     OnError on_error = OnError::allow;
     unsigned connections = 2;  // per worker
-    RedisTls tls_options;
+    UpstreamTls tls_options;  // rediss:// only
     // Server, credentials, TLS and connection count in one string: workers keep one client
     // per key, so a reload that changes none of these keeps the connections. Holds the
     // password: never logged.

@@ -3,11 +3,11 @@
 #include <chrono>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/container/small_vector.hpp>
 
 #include "server/log.h"
+#include "server/tls.h"
 #include "stores/redis/metrics.h"
 
 namespace gw::stores::redis {
@@ -18,21 +18,11 @@ namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-std::unique_ptr<asio::ssl::context> make_tls(const config::RedisTls& t) {
+std::shared_ptr<asio::ssl::context> make_tls(const config::UpstreamTls& t) {
     // The files were checked at load; a failure here (unlikely) only costs this client its
     // connections, which then fail with Errc::connect.
     try {
-        auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-        ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1);
-        if (t.ca_file.empty()) ctx->set_default_verify_paths();
-        else ctx->load_verify_file(t.ca_file);
-        if (!t.cert_file.empty()) {
-            ctx->use_certificate_chain_file(t.cert_file);
-            ctx->use_private_key_file(t.key_file, asio::ssl::context::pem);
-        }
-        return ctx;
+        return server::make_client_tls(t);
     } catch (const std::exception& e) {
         log::error("redis TLS setup failed", {{"error", e.what()}});
         return nullptr;

@@ -154,14 +154,15 @@ asio::awaitable<error_code> Connection::tls_handshake(LinkPtr link) {
     const auto& cfg = shared_->config;
     if (!shared_->tls) co_return make_error_code(Errc::connect);  // context failed to build
     link->tls.emplace(link->socket, *shared_->tls);
+    const std::string& name = cfg.tls_options.sni.empty() ? cfg.host : cfg.tls_options.sni;
     error_code ec;
-    asio::ip::make_address(cfg.host, ec);
+    asio::ip::make_address(name, ec);
     if (ec) {  // a name, not an address: send SNI
-        SSL_set_tlsext_host_name(link->tls->native_handle(), cfg.host.c_str());
+        SSL_set_tlsext_host_name(link->tls->native_handle(), name.c_str());
     }
+    // Peer verification itself is the context's (make_client_tls); this checks the name.
     if (cfg.tls_options.verify) {
-        link->tls->set_verify_mode(asio::ssl::verify_peer);
-        link->tls->set_verify_callback(asio::ssl::host_name_verification(cfg.host));
+        link->tls->set_verify_callback(asio::ssl::host_name_verification(name));
     }
     auto [hec] = co_await link->tls->async_handshake(asio::ssl::stream_base::client, kTuple);
     co_return hec;

@@ -27,7 +27,7 @@ namespace gw::stores::redis {
 // What the connections of one client share; the client owns it, connections keep it alive.
 struct ClientShared {
     config::RedisConfig config;
-    std::unique_ptr<boost::asio::ssl::context> tls;  // rediss:// only
+    std::shared_ptr<boost::asio::ssl::context> tls;  // rediss:// only
     std::vector<std::string> scripts;  // sources of every script used: loaded on connect
 };
 
