@@ -42,7 +42,8 @@ public:
     template <class... S>
         requires(sizeof...(S) > 0 && (std::convertible_to<const S&, std::string_view> && ...))
     boost::asio::awaitable<RedisReply> command(const S&... args) {
-        return command_array(std::array<std::string_view, sizeof...(S)>{std::string_view(args)...});
+        using Array = std::array<std::string_view, sizeof...(S)>;
+        return command_array(Array{std::string_view(args)...});
     }
     boost::asio::awaitable<RedisReply> command(Args args);
     // EVALSHA; on NOSCRIPT (a restarted or flushed Redis) SCRIPT LOAD and one retry. Scripts

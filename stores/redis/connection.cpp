@@ -141,7 +141,9 @@ asio::awaitable<error_code> Connection::connect(LinkPtr link) {
     auto [rec, results] =
         co_await link->resolver.async_resolve(cfg.host, std::to_string(cfg.port), kTuple);
     error_code ec = rec;
-    if (!ec) std::tie(ec, std::ignore) = co_await asio::async_connect(link->socket, results, kTuple);
+    if (!ec) {
+        std::tie(ec, std::ignore) = co_await asio::async_connect(link->socket, results, kTuple);
+    }
     if (!ec) link->socket.set_option(tcp::no_delay(true), ec);
     if (!ec && cfg.tls) ec = co_await tls_handshake(link);
     if (!ec) ec = co_await handshake(link);
@@ -168,28 +170,38 @@ asio::awaitable<error_code> Connection::tls_handshake(LinkPtr link) {
     co_return hec;
 }
 
-asio::awaitable<error_code> Connection::handshake(LinkPtr link) {
-    // AUTH, SELECT and the known scripts go out together; their replies come first, before
-    // any queued command is written (the writer starts only once this succeeds).
-    const auto& cfg = shared_->config;
-    std::string out;
-    std::size_t expected = 0;
-    const std::string db = std::to_string(cfg.db);
+namespace {
+
+// AUTH, SELECT and SCRIPT LOADs for a new connection, formatted into `out`; returns how many.
+std::size_t setup_commands(const ClientShared& shared, std::string& out) {
+    const auto& cfg = shared.config;
+    std::size_t n = 0;
     if (!cfg.password.empty() && !cfg.username.empty()) {
         format_command(std::array<std::string_view, 3>{"AUTH", cfg.username, cfg.password}, out);
-        ++expected;
+        ++n;
     } else if (!cfg.password.empty()) {
         format_command(std::array<std::string_view, 2>{"AUTH", cfg.password}, out);
-        ++expected;
+        ++n;
     }
     if (cfg.db != 0) {
+        const std::string db = std::to_string(cfg.db);
         format_command(std::array<std::string_view, 2>{"SELECT", db}, out);
-        ++expected;
+        ++n;
     }
-    for (const auto& source : shared_->scripts) {
+    for (const auto& source : shared.scripts) {
         format_command(std::array<std::string_view, 3>{"SCRIPT", "LOAD", source}, out);
-        ++expected;
+        ++n;
     }
+    return n;
+}
+
+}  // namespace
+
+asio::awaitable<error_code> Connection::handshake(LinkPtr link) {
+    // The setup commands go out together; their replies come first, before any queued
+    // command is written (the writer starts only once this succeeds).
+    std::string out;
+    std::size_t expected = setup_commands(*shared_, out);
     if (expected == 0) co_return error_code{};
     auto [wec, wn] = co_await link->write(asio::buffer(out));
     if (wec) co_return wec;

@@ -64,7 +64,9 @@ RedisReply to_reply(const redisReply& r) {
     case REDIS_REPLY_ARRAY:
         out.type = RedisReply::Type::array;
         out.elements.reserve(r.elements);
-        for (std::size_t i = 0; i < r.elements; ++i) out.elements.push_back(to_reply(*r.element[i]));
+        for (std::size_t i = 0; i < r.elements; ++i) {
+            out.elements.push_back(to_reply(*r.element[i]));
+        }
         break;
     default:  // REDIS_REPLY_NIL
         break;

@@ -86,7 +86,7 @@ TEST_CASE("a partial reply completes nothing yet", "[redis][pipeline]") {
     CHECK(a->reply.str == "hello");
 }
 
-TEST_CASE("a completed (timed-out) command's late reply is dropped in order", "[redis][pipeline]") {
+TEST_CASE("a timed-out command's late reply is dropped in order", "[redis][pipeline]") {
     Fixture f;
     auto a = f.push({"GET", "a"});
     auto b = f.push({"GET", "b"});
