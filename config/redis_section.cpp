@@ -4,6 +4,8 @@
 #include "config/pem.h"
 #include "config/redis_url.h"
 #include "config/sections.h"
+#include "middleware/registry.h"
+#include "stores/redis/metrics.h"
 
 namespace gw::config {
 namespace {
@@ -85,6 +87,8 @@ void parse_redis(const Context& ctx, const Value& v, std::optional<RedisConfig>&
     }
     redis.key = key_of(redis);
     out = std::move(redis);
+    // Worker threads count into per-thread blocks; /metrics sums them (stores/redis/metrics.h).
+    if (ctx.registry != nullptr) ctx.registry->add_metrics("redis", stores::redis::render_metrics);
 }
 
 const RedisConfig* require_redis(const Context& ctx, const Scalar& store) {

@@ -3,8 +3,6 @@
 #include <cstdio>
 #include <map>
 
-#include "stores/redis/metrics.h"
-
 namespace gw::server {
 namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
@@ -173,7 +171,6 @@ std::string Metrics::render() {
     out += "gateway_config_reloads_total{result=\"failure\"} ";
     out += num;
     if (extra_) extra_(out);
-    stores::redis::render_metrics(out);  // Redis client errors and latency
     return out;
 }
 

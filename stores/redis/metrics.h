@@ -37,7 +37,8 @@ RedisStats& thread_stats();
 // Sum of every thread's counters, for tests and render_metrics.
 std::uint64_t total_errors(std::string_view reason);
 std::uint64_t total_commands();
-// Appends the Prometheus text of both metrics to `out` (server/metrics.cpp calls it).
+// Appends the Prometheus text of both metrics to `out`; the redis: section registers it with
+// the Registry, so /metrics shows it whenever Redis is configured.
 void render_metrics(std::string& out);
 
 }  // namespace gw::stores::redis
