@@ -73,6 +73,7 @@ int App::run() {
     watch_signals();
     if (admin_) admin_->start();
     registry_.start(control_.get_executor());
+    health_.update(*cfg);
     for (auto& w : workers_) w->start();
     log::info("started", {{"workers", std::to_string(workers_.size())},
                           {"config", config_path_}});
@@ -114,6 +115,7 @@ std::vector<std::string> App::reload() {
         next.log.access != old->log.access)
         log::warn("listeners, workers, tls and log.access take effect on restart only");
     log::set_level(next.log.level);
+    health_.update(next);
     shared_.config.publish(std::move(result.config));
     shared_.metrics->record_reload(true);
     log::info("config reloaded", {{"config", config_path_}});
@@ -134,6 +136,7 @@ void App::wait_drained(std::chrono::steady_clock::time_point deadline) {
             log::warn("drain timeout: closing open connections",
                       {{"connections", std::to_string(shared_.connections.load())}});
         if (admin_) admin_->close();
+        health_.stop_all();
         control_.stop();
         return;
     }
