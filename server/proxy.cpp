@@ -141,15 +141,21 @@ bool should_retry(Call<Down>& c, const Attempt& a) {
            c.gate.allow(*failure, 0, {}, steady_nanos());
 }
 
+// Why an attempt failed, for the log.
+std::string failure_text(const Attempt& a, unsigned status) {
+    if (a.ex.stage == Stage::retry_status) return "status " + std::to_string(status);
+    return !a.conn ? a.connect_error.message() : a.ex.error.message();
+}
+
+// Counts and logs the retry, waits the backoff (or Retry-After), and sets the kept body up to
+// be sent again.
 template <class Down>
 asio::awaitable<void> before_retry(Call<Down>& c, const Attempt& a) {
     const auto& up = *c.ctx.match.route->spec.upstream;
     c.worker.metrics().record_retry(up.name);
     log::info("retrying upstream request",
               {{"upstream", up.name}, {"target", c.ctx.upstream_target},
-               {"request_id", c.ctx.request_id},
-               {"after", a.ex.stage == Stage::retry_status ? "status " + std::to_string(c.ctx.status)
-                         : !a.conn ? a.connect_error.message() : a.ex.error.message()},
+               {"request_id", c.ctx.request_id}, {"after", failure_text(a, c.ctx.status)},
                {"wait_ms", std::to_string(c.gate.wait().count())}});
     asio::steady_timer timer(co_await asio::this_coro::executor);
     timer.expires_after(c.gate.wait());
