@@ -1,6 +1,8 @@
 #include "server/app.h"
 
 #include <csignal>
+
+#include <boost/asio/co_spawn.hpp>
 #include <thread>
 
 #include "server/log.h"
@@ -74,6 +76,8 @@ int App::run() {
     if (admin_) admin_->start();
     registry_.start(control_.get_executor());
     health_.update(*cfg);
+    boost::asio::co_spawn(control_, shared_.dns.refresh_loop(control_),
+                          log::on_exception("dns refresh failed"));
     for (auto& w : workers_) w->start();
     log::info("started", {{"workers", std::to_string(workers_.size())},
                           {"config", config_path_}});

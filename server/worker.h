@@ -82,7 +82,7 @@ private:
     // (drain, stop) stays safe because the scheduler keeps its lock.
     boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     ConfigView view_;
-    UpstreamPool pool_{ioc_};
+    UpstreamPool pool_{ioc_, &shared_.dns};
     std::string log_line_;
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
     Balancer balancer_;
