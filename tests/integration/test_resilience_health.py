@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import unittest
 
-from tests.integration.harness import wait_for
+import tempfile
+
+from tests.integration.harness import Gateway, Upstream, base_config, make_self_signed, wait_for
 from tests.integration.resilience_util import ResilienceCase, readyz_targets
 
 HEALTH = {"path": "/healthz", "interval": "200ms", "unhealthy_after": 2, "healthy_after": 2}
@@ -55,6 +57,27 @@ class HealthCheckTest(ResilienceCase):
         self.assertEqual(seen[:4], [502, "b", 502, "b"])
         self.assertEqual(self.target_metric(gw, "gateway_target_healthy", a), 0)
         self.assertEqual(seen[4:], ["b"] * 6)
+
+
+    def test_checks_over_tls_with_the_target_host(self) -> None:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        cert, key = make_self_signed(tmp.name)
+        up = Upstream(tls=(cert, key))
+        self.addCleanup(up.stop)
+        url = f"https://localhost:{up.port}"
+        cfg = base_config(
+            upstreams={"svc": {"targets": [{"url": url}], "tls": {"ca_file": cert},
+                               "health_check": HEALTH}},
+            routes=[{"name": "svc", "match": {"path": "/svc/*"}, "upstream": "svc"}])
+        gw = Gateway(cfg)
+        self.addCleanup(gw.stop)
+        checks = wait_for(lambda: [r for r in up.seen() if r.path == "/healthz"][:2], 10, 0.05,
+                          "two checks over TLS")
+        self.assertEqual(checks[0].method, "GET")
+        self.assertEqual(checks[0].header("host"), f"localhost:{up.port}")
+        self.assertEqual(gw.metrics().value("gateway_target_healthy", target=url), 1)
+        self.assertEqual(gw.get("/svc/x").status, 200)
 
 
 class CircuitBreakerTest(ResilienceCase):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unittest
 
+from tests.integration.harness import Gateway, base_config
 from tests.integration.resilience_util import ResilienceCase, parallel
 
 RETRY = {"attempts": 2, "on": ["connect_failure", "reset", 503], "backoff": "10ms"}
@@ -80,6 +81,18 @@ class BalanceTest(ResilienceCase):
         total = a.count() + b.count()
         self.assertEqual(total, 10000)
         self.assertAlmostEqual(a.count() / total, 0.25, delta=0.01)
+
+    def test_target_by_name_through_the_shared_cache(self) -> None:
+        a = self.upstream("a")
+        gw = Gateway(base_config(
+            upstreams={"svc": {"targets": [{"url": f"http://localhost:{a.port}"}],
+                               "keepalive": {"max_idle": 0}}},
+            routes=[{"name": "svc", "match": {"path": "/svc/*"}, "upstream": "svc"}],
+            server={"workers": 2}, log={"access": "off"}))
+        self.addCleanup(gw.stop)
+        # No pooling: every request connects, through the name cache after the first.
+        self.assertEqual(self.names(gw, 20), ["a"] * 20)
+        self.assertEqual(a.count(), 20)
 
     def test_least_request_steers_away_from_slow_target(self) -> None:
         slow, fast = self.upstream("slow"), self.upstream("fast")
