@@ -1,28 +1,19 @@
 #include "server/health_checker.h"
 
-#include <openssl/ssl.h>
-
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "server/http_client.h"
 #include "server/log.h"
 #include "server/stream_ops.h"
 #include "server/target_state.h"
-#include "server/tls.h"
 
 namespace gw::server {
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
 
 namespace {
 // A check that has not answered within this (or its interval, when shorter) has failed.
 constexpr config::Duration kMaxCheckTime = std::chrono::seconds(10);
-constexpr std::uint32_t kMaxCheckBody = 64 * 1024;
+constexpr std::size_t kMaxCheckBody = 64 * 1024;
 }  // namespace
 
 struct HealthChecker::Check {
@@ -34,7 +25,6 @@ struct HealthChecker::Check {
     const config::Target& target;
     const config::HealthCheck& spec;
     asio::steady_timer timer;
-    std::shared_ptr<asio::ssl::context> tls;
     bool stopped = false;
     unsigned successes = 0;  // in a row
     unsigned failures = 0;   // in a row
@@ -69,43 +59,17 @@ void HealthChecker::Check::note(bool ok) {
 
 namespace {
 
-// GET path, then the status of the answer: 2xx is healthy.
-template <class Stream>
-asio::awaitable<bool> get_ok(Stream& stream, const HealthChecker::Check& c) {
-    http::request<http::empty_body> req{http::verb::get, c.spec.path, 11};
-    req.set(http::field::host, c.target.host_header);
-    req.set(http::field::user_agent, "gateway-health-check");
-    req.set(http::field::connection, "close");
-    auto [wec, wn] = co_await http::async_write(stream, req, kTuple);
-    if (wec) co_return false;
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxCheckBody);
-    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kTuple);
-    if (rec) co_return false;
-    unsigned status = parser.get().result_int();
-    co_return status >= 200 && status < 300;
-}
-
-asio::awaitable<bool> probe(asio::io_context& ioc, HealthChecker::Check& c) {
-    beast::tcp_stream stream(ioc);
-    stream.expires_after(c.timeout());
-    tcp::resolver resolver(ioc);
-    auto [rec, results] = co_await resolver.async_resolve(
-        c.target.host, std::to_string(c.target.port), kTuple);
-    if (rec) co_return false;
-    auto [cec, ep] = co_await stream.async_connect(results, kTuple);
-    if (cec) co_return false;
-    if (!c.target.tls) co_return co_await get_ok(stream, c);
-    if (!c.tls) c.tls = make_client_tls(c.upstream->tls);
-    beast::ssl_stream<beast::tcp_stream> tls(std::move(stream), *c.tls);
-    const auto& up_tls = c.upstream->tls;
-    const std::string& sni = up_tls.sni.empty() ? c.target.host : up_tls.sni;
-    if (!SSL_set_tlsext_host_name(tls.native_handle(), sni.c_str())) co_return false;
-    if (up_tls.verify) tls.set_verify_callback(asio::ssl::host_name_verification(sni));
-    auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::client, kTuple);
-    if (hec) co_return false;
-    co_return co_await get_ok(tls, c);
+// GET path on the target (through the gateway's one-shot client, Connection: close, with the
+// upstream's TLS settings): a 2xx is healthy.
+asio::awaitable<bool> probe(asio::io_context& ioc, const HealthChecker::Check& c) {
+    FetchRequest req;
+    req.url = (c.target.tls ? "https://" : "http://") + c.target.authority + c.spec.path;
+    req.headers = {{"user-agent", "gateway-health-check"}};
+    req.timeout = c.timeout();
+    req.tls = c.upstream->tls;
+    req.max_body = kMaxCheckBody;
+    FetchResult r = co_await fetch(ioc.get_executor(), std::move(req));
+    co_return r.ok() && r.response.status >= 200 && r.response.status < 300;
 }
 
 asio::awaitable<void> run_check(asio::io_context& ioc, std::shared_ptr<HealthChecker::Check> c) {
@@ -113,7 +77,7 @@ asio::awaitable<void> run_check(asio::io_context& ioc, std::shared_ptr<HealthChe
         bool ok = false;
         try {
             ok = co_await probe(ioc, *c);
-        } catch (const std::exception& e) {  // a CA file gone since load: the check fails
+        } catch (const std::exception& e) {  // whatever goes wrong, the check failed
             log::warn("health check failed", {{"upstream", c->upstream->name},
                                               {"target", c->target.authority},
                                               {"error", e.what()}});
