@@ -13,8 +13,9 @@ import json
 import statistics
 import sys
 
-SCENARIO_ORDER = ["small", "big", "c1000", "respond", "newconn", "tls", "jwt", "cache"]
-PROXY_ORDER = ["gateway", "nginx", "haproxy", "gateway+log"]
+SCENARIO_ORDER = ["small", "big", "c1000", "respond", "newconn", "tls", "balance", "jwt",
+                  "cache"]
+PROXY_ORDER = ["gateway", "nginx", "haproxy", "gateway+log", "gateway+2t"]
 PEERS = ["nginx", "haproxy"]
 METRICS = ["rps", "p50_us", "p99_us", "cpu_us_per_req"]
 
@@ -85,7 +86,8 @@ def ratios(summ):
     scens = sorted({k[0] for k in summ}, key=SCENARIO_ORDER.index)
     for scen in scens:
         gw = summ.get((scen, "gateway"))
-        pairs = [(p, "gateway") for p in PEERS] + [("gateway", "gateway+log")]
+        pairs = [(p, "gateway") for p in PEERS] + [("gateway", "gateway+log"),
+                                                   ("gateway", "gateway+2t")]
         for peer, subject in pairs:
             a, b = summ.get((scen, subject)), summ.get((scen, peer))
             if not a or not b:

@@ -15,7 +15,8 @@
 # 127.0.0.1; only processes started here are stopped, on exit or when the time budget runs out.
 #
 # Options:
-#   --scenarios LIST   comma list from: small big c1000 respond newconn tls jwt cache  (default all)
+#   --scenarios LIST   comma list from: small big c1000 respond newconn tls balance jwt cache
+#                      (default all; balance: the gateway with one target vs two, same run)
 #   --rounds N         measured rounds (default 3)         --duration S  seconds per run (default 10)
 #   --warmup S         warm-up seconds per target (2)      --workers N   workers of every proxy (1)
 #   --wrk-threads N    wrk threads (1)                     --out FILE    results (bench/results-DATE.jsonl)
@@ -27,7 +28,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 HELP="$BENCH_DIR/helpers.py"
-ALL_SCENARIOS="small big c1000 respond newconn tls jwt cache"
+ALL_SCENARIOS="small big c1000 respond newconn tls balance jwt cache"
 
 SCENARIOS=$ALL_SCENARIOS
 ROUNDS=3 DURATION=10 WARMUP=2 WORKERS=1 WRK_THREADS=1
@@ -181,12 +182,14 @@ launch() {   # launch NAME LOGFILE CMD...: start in the background, remember the
 
 start_upstream() {
     local d=$TMP/upstream; mkdir -p "$d"
-    PORT[upstream]=$(free_ports 1)
+    local ports=($(free_ports 2))
+    PORT[upstream]=${ports[0]} PORT[upstream2]=${ports[1]}   # one nginx, two targets
     { nginx_common "$d" 1
       echo "http {"; nginx_http_common "$d"
       cat <<EOF
     server {
         listen 127.0.0.1:${PORT[upstream]} backlog=4096;
+        listen 127.0.0.1:${PORT[upstream2]} backlog=4096;
         location = /small { return 200 '$SMALL_BODY'; }
         location = /big { alias $TMP/big.json; }
     }
@@ -198,8 +201,11 @@ EOF
         --expect-len $SMALL_LEN || { tail -5 "$d/error.log" "$d/stderr.log" >&2; return 1; }
 }
 
-start_gateway() {   # start_gateway NAME TLS(0|1) ACCESS(off|file)
+start_gateway() {   # start_gateway NAME TLS(0|1) ACCESS(off|file) [TARGETS(1|2)]
     local name=$1 tls=$2 access=$3 d=$TMP/$1 ports
+    local targets="{ url: \"http://127.0.0.1:${PORT[upstream]}\" }"
+    # Two targets, round robin: what balancing costs against the single-target upstream.
+    [ "${4:-1}" = 1 ] || targets="$targets, { url: \"http://127.0.0.1:${PORT[upstream2]}\" }"
     mkdir -p "$d"; ports=($(free_ports 2)); PORT[$name]=${ports[0]}; PORT[$name.admin]=${ports[1]}
     { cat <<EOF
 server:
@@ -217,7 +223,7 @@ log:
   access: $access
 upstreams:
   up:
-    targets: [{ url: "http://127.0.0.1:${PORT[upstream]}" }]
+    targets: [$targets]
     timeouts: { connect: 1s, response: 10s }
     keepalive: { max_idle: 64, idle_timeout: 60s }
 routes:
@@ -361,12 +367,14 @@ for scen in $SCENARIOS; do
     tls=0; [ "$scen" = tls ] && tls=1
     targets=(gateway nginx haproxy)
     [ "$scen" = small ] && targets+=("gateway+log")
+    [ "$scen" = balance ] && targets=(gateway gateway+2t)
     log "scenario $scen: starting ${targets[*]}"
     ok=1
     for t in "${targets[@]}"; do
         case $t in
             gateway) start_gateway gateway "$tls" off || ok=0 ;;
             gateway+log) start_gateway gateway+log "$tls" "$TMP/gateway+log/access.log" || ok=0 ;;
+            gateway+2t) start_gateway gateway+2t "$tls" off 2 || ok=0 ;;
             nginx) start_nginx_proxy nginx "$tls" ;;
             haproxy) start_haproxy haproxy "$tls" ;;
         esac

@@ -17,17 +17,6 @@ bool valid_host_pattern(std::string_view host) {
     });
 }
 
-void parse_methods(const Context& ctx, const Value& v, std::vector<std::string>& out) {
-    for (const auto& s : read_string_or_list(ctx, v)) {
-        if (!is_token(s.text)) {
-            ctx.errors.add(s.mark, s.path, "expected an HTTP method, got '" + s.text + "'");
-            continue;
-        }
-        std::string method = to_upper(s.text);
-        if (std::find(out.begin(), out.end(), method) == out.end()) out.push_back(method);
-    }
-}
-
 std::vector<std::string> read_header_names(const Context& ctx, const Value& v) {
     std::vector<std::string> out;
     for (const auto& s : read_string_or_list(ctx, v)) {
@@ -47,6 +36,17 @@ void parse_header_ops(const Context& ctx, const Value& v, HeaderOps& out) {
 }
 
 }  // namespace
+
+void parse_methods(const Context& ctx, const Value& v, std::vector<std::string>& out) {
+    for (const auto& s : read_string_or_list(ctx, v)) {
+        if (!is_token(s.text)) {
+            ctx.errors.add(s.mark, s.path, "expected an HTTP method, got '" + s.text + "'");
+            continue;
+        }
+        std::string method = to_upper(s.text);
+        if (std::find(out.begin(), out.end(), method) == out.end()) out.push_back(method);
+    }
+}
 
 HeaderList read_header_map(const Context& ctx, const Value& v) {
     HeaderList out;

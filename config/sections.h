@@ -29,12 +29,18 @@ const RedisConfig* require_redis(const Context& ctx, const Scalar& store);
 using UpstreamMap = std::map<std::string, std::shared_ptr<Upstream>>;
 void parse_upstreams(const Context& ctx, const Value& v, UpstreamMap& out);
 void parse_credentials(const Context& ctx, const Value& v, Credentials& out);
+// An upstream's retry:, circuit_breaker: and health_check: (config/resilience_section.cpp).
+void parse_retry(const Context& ctx, const Value& v, RetryPolicy& out);
+void parse_circuit_breaker(const Context& ctx, const Value& v, BreakerPolicy& out);
+void parse_health_check(const Context& ctx, const Value& v, HealthCheck& out);
 
 // Route names seen so far (all files), for "already defined at" errors.
 using NameMarks = std::map<std::string, SourceMark>;
 struct AccessTables;  // config/access_sections.h: consumers and authenticators
 void parse_routes(const Context& ctx, const Value& v, const UpstreamMap& upstreams,
                   const AccessTables& access, NameMarks& names, std::vector<RouteSpec>& out);
+// A method or list of methods, upper-cased, without duplicates.
+void parse_methods(const Context& ctx, const Value& v, std::vector<std::string>& out);
 // match:, and the headers: section of a route (request/response header operations).
 void parse_match(const Context& ctx, const Value& v, RouteSpec& spec);
 void parse_route_headers(const Context& ctx, const Value& v, RouteSpec& spec);

@@ -17,6 +17,9 @@
 namespace gw::middleware {
 class Step;  // middleware/step.h
 }
+namespace gw::server {
+class TargetState;  // server/target_state.h: health and breaker state shared by workers
+}
 
 namespace gw::config {
 
@@ -89,6 +92,9 @@ struct Target {
     std::string authority;  // "host:port" ("[v6]:port"), for logs
     std::string host_header;  // Host sent upstream: the authority without a default port
     unsigned weight = 1;
+    // Health and circuit state, shared by every worker and kept across reloads for the same
+    // (upstream, url); set by the loader (null only in configs built by hand in tests).
+    std::shared_ptr<server::TargetState> state;
 };
 
 enum class Balance { round_robin, least_request, random };
@@ -108,6 +114,34 @@ struct Credentials {
     std::string value;  // bearer: token; header/query: value; basic: "user:password"
 };
 
+// retry: what failed attempts are tried again. attempts counts every try, the first included.
+struct RetryPolicy {
+    unsigned attempts = 1;  // 1: no retries
+    bool on_connect_failure = false;
+    bool on_reset = false;
+    bool on_timeout = false;
+    std::vector<unsigned> statuses;  // upstream answers retried, e.g. 502 503 504
+    Duration backoff = std::chrono::milliseconds(50);  // first delay; doubles, with jitter
+    // Each attempt's wait for the upstream; the route's timeout bounds all attempts and waits.
+    std::optional<Duration> per_try_timeout;
+    std::vector<std::string> methods;  // upper-case; the methods that may be retried
+};
+
+// circuit_breaker: per target, open after that many failures in a row.
+struct BreakerPolicy {
+    unsigned consecutive_failures = 5;
+    Duration open_for = std::chrono::seconds(30);
+};
+
+// health_check: one GET per target and interval; 2xx is healthy.
+struct HealthCheck {
+    std::string path = "/healthz";
+    Duration interval = std::chrono::seconds(5);
+    unsigned unhealthy_after = 3;
+    unsigned healthy_after = 2;
+    bool operator==(const HealthCheck&) const = default;
+};
+
 struct Upstream {
     std::string name;
     SourceMark mark;
@@ -119,6 +153,9 @@ struct Upstream {
     Duration keepalive_idle_timeout = std::chrono::seconds(60);
     UpstreamTls tls;
     Credentials credentials;
+    RetryPolicy retry;
+    std::optional<BreakerPolicy> circuit_breaker;
+    std::optional<HealthCheck> health_check;
 };
 
 struct HeaderOps {

@@ -5,6 +5,8 @@
 #include "config/pem.h"
 #include "config/sections.h"
 #include "config/text.h"
+#include "middleware/registry.h"
+#include "server/target_state.h"
 
 namespace gw::config {
 namespace {
@@ -114,9 +116,18 @@ void parse_balance(const MapReader& r, Upstream& out) {
     if (*b == "random") out.balance = Balance::random;
 }
 
+// Each target gets its shared health and breaker state from the registry, keyed by
+// (upstream, url), so a reload keeps it for targets that did not change.
+void attach_target_states(const Context& ctx, Upstream& out) {
+    if (!ctx.registry) return;
+    auto states = ctx.registry->state<server::TargetStates>("upstream_targets");
+    for (auto& t : out.targets) t.state = states->get(out.name, t.url);
+}
+
 void parse_upstream(const Context& ctx, const Value& v, Upstream& out) {
-    MapReader r(ctx, v, {{"targets", "balance", "timeouts", "keepalive", "tls", "credentials"},
-                         {"retry", "circuit_breaker", "health_check"}});
+    MapReader r(ctx, v, {{"targets", "balance", "timeouts", "keepalive", "tls", "credentials",
+                          "retry", "circuit_breaker", "health_check"},
+                         {}});
     if (!r.valid()) return;
     if (r.require("targets")) parse_targets(ctx, *r.find("targets"), out.targets);
     parse_balance(r, out);
@@ -124,6 +135,11 @@ void parse_upstream(const Context& ctx, const Value& v, Upstream& out) {
     if (auto k = r.find("keepalive")) parse_keepalive(ctx, *k, out);
     if (auto t = r.find("tls")) parse_tls(ctx, *t, out.tls);
     if (auto c = r.find("credentials")) parse_credentials(ctx, *c, out.credentials);
+    if (auto t = r.find("retry")) parse_retry(ctx, *t, out.retry);
+    if (auto c = r.find("circuit_breaker"))
+        parse_circuit_breaker(ctx, *c, out.circuit_breaker.emplace());
+    if (auto h = r.find("health_check")) parse_health_check(ctx, *h, out.health_check.emplace());
+    attach_target_states(ctx, out);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "middleware/step.h"
 #include "server/log.h"
 #include "server/stream_ops.h"
+#include "server/target_report.h"
 
 namespace gw::server {
 namespace http = boost::beast::http;
@@ -139,14 +140,19 @@ asio::awaitable<void> AdminServer::session(asio::ip::tcp::socket socket) {
         } else if (target == "/healthz" && req.method() == http::verb::get) {
             res = json_response(http::status::ok, "{\"status\":\"ok\"}", v);
         } else if (target == "/readyz" && req.method() == http::verb::get) {
-            res = shared_.draining.load()
-                      ? json_response(http::status::service_unavailable,
-                                      "{\"status\":\"draining\"}", v)
-                      : json_response(http::status::ok, "{\"status\":\"ready\"}", v);
+            // Unhealthy targets do not make the gateway unready: it still answers (503
+            // circuit_open, other upstreams); the detail is for people and dashboards.
+            bool draining = shared_.draining.load();
+            res = json_response(draining ? http::status::service_unavailable : http::status::ok,
+                                std::string("{\"status\":\"") +
+                                    (draining ? "draining" : "ready") +
+                                    "\",\"upstreams\":" + targets_json(*config) + "}",
+                                v);
         } else if (target == "/metrics" && req.method() == http::verb::get) {
             res = Response{http::status::ok, v};
             res.set(http::field::content_type, "text/plain; version=0.0.4");
             res.body() = shared_.metrics->render();
+            append_target_metrics(res.body(), *config);
             res.prepare_payload();
         } else if (target == "/routes" && req.method() == http::verb::get) {
             res = json_response(http::status::ok, routes_json(*config), v);

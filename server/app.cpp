@@ -1,6 +1,8 @@
 #include "server/app.h"
 
 #include <csignal>
+
+#include <boost/asio/co_spawn.hpp>
 #include <thread>
 
 #include "server/log.h"
@@ -73,6 +75,9 @@ int App::run() {
     watch_signals();
     if (admin_) admin_->start();
     registry_.start(control_.get_executor());
+    health_.update(*cfg);
+    boost::asio::co_spawn(control_, shared_.dns.refresh_loop(control_),
+                          log::on_exception("dns refresh failed"));
     for (auto& w : workers_) w->start();
     log::info("started", {{"workers", std::to_string(workers_.size())},
                           {"config", config_path_}});
@@ -114,6 +119,7 @@ std::vector<std::string> App::reload() {
         next.log.access != old->log.access)
         log::warn("listeners, workers, tls and log.access take effect on restart only");
     log::set_level(next.log.level);
+    health_.update(next);
     shared_.config.publish(std::move(result.config));
     shared_.metrics->record_reload(true);
     log::info("config reloaded", {{"config", config_path_}});
@@ -134,6 +140,7 @@ void App::wait_drained(std::chrono::steady_clock::time_point deadline) {
             log::warn("drain timeout: closing open connections",
                       {{"connections", std::to_string(shared_.connections.load())}});
         if (admin_) admin_->close();
+        health_.stop_all();
         control_.stop();
         return;
     }

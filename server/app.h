@@ -11,6 +11,7 @@
 
 #include "middleware/registry.h"
 #include "server/admin.h"
+#include "server/health_checker.h"
 #include "server/shared_state.h"
 #include "server/worker.h"
 
@@ -39,6 +40,7 @@ private:
     boost::asio::steady_timer drain_timer_{control_};
     std::vector<std::unique_ptr<Worker>> workers_;
     std::unique_ptr<AdminServer> admin_;
+    HealthChecker health_{control_};  // checks run on the control thread
 };
 
 }  // namespace gw::server

@@ -34,6 +34,9 @@ ErrorInfo info(GatewayError e) {
         case GatewayError::upstream_timeout:
             return {http::status::gateway_timeout, "upstream_timeout",
                     "the upstream did not answer in time"};
+        case GatewayError::circuit_open:
+            return {http::status::service_unavailable, "circuit_open",
+                    "the upstream is failing; try again later"};
         case GatewayError::internal:
             return {http::status::internal_server_error, "internal", "internal error"};
     }

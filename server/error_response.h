@@ -20,6 +20,7 @@ enum class GatewayError {
     request_timeout,
     upstream_unavailable,
     upstream_timeout,
+    circuit_open,
     internal,
 };
 

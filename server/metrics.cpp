@@ -108,6 +108,10 @@ void WorkerMetrics::record_upstream(std::string_view upstream, double seconds) {
     find_or_add(upstreams_, upstream).duration.observe(seconds);
 }
 
+void WorkerMetrics::record_retry(std::string_view upstream) {
+    find_or_add(upstreams_, upstream).retries.fetch_add(1, kRelaxed);
+}
+
 Metrics::Metrics(std::size_t workers) {
     for (std::size_t i = 0; i < workers; ++i) workers_.push_back(std::make_unique<WorkerMetrics>());
 }
@@ -121,6 +125,7 @@ std::int64_t Metrics::active_connections() const {
 std::string Metrics::render() {
     std::map<std::string, RouteSum> routes;
     std::map<std::string, HistogramSum> upstreams;
+    std::map<std::string, std::uint64_t> retries;
     for (auto& w : workers_) {
         std::lock_guard lock(w->mutex_);
         for (auto& [name, s] : w->routes_) {
@@ -129,7 +134,10 @@ std::string Metrics::render() {
                 for (std::size_t c = 0; c < 5; ++c) sum.requests[m][c] += s->requests[m][c].load(kRelaxed);
             sum.duration.add(s->duration);
         }
-        for (auto& [name, s] : w->upstreams_) upstreams[name].add(s->duration);
+        for (auto& [name, s] : w->upstreams_) {
+            upstreams[name].add(s->duration);
+            retries[name] += s->retries.load(kRelaxed);
+        }
     }
     std::string out;
     out.reserve(4096);
@@ -156,6 +164,14 @@ std::string Metrics::render() {
            "# TYPE gateway_upstream_duration_seconds histogram\n";
     for (auto& [name, h] : upstreams)
         render_histogram(out, "gateway_upstream_duration_seconds", "upstream", name, h);
+    out += "# HELP gateway_upstream_retries_total Attempts repeated after a failed one.\n"
+           "# TYPE gateway_upstream_retries_total counter\n";
+    for (auto& [name, n] : retries) {
+        out += "gateway_upstream_retries_total{upstream=\"";
+        append_label_value(out, name);
+        std::snprintf(num, sizeof num, "\"} %llu\n", static_cast<unsigned long long>(n));
+        out += num;
+    }
     std::snprintf(num, sizeof num, "%lld\n", static_cast<long long>(active_connections()));
     out += "# HELP gateway_active_connections Open downstream connections.\n"
            "# TYPE gateway_active_connections gauge\ngateway_active_connections ";

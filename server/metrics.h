@@ -40,6 +40,7 @@ struct RouteStats {
 
 struct UpstreamStats {
     Histogram duration;
+    std::atomic<std::uint64_t> retries{0};
 };
 
 struct StringHash {
@@ -52,6 +53,7 @@ public:
     void record_request(std::string_view route, std::string_view method, unsigned status,
                         double seconds);
     void record_upstream(std::string_view upstream, double seconds);
+    void record_retry(std::string_view upstream);
     std::atomic<std::int64_t> active_connections{0};
 
 private:

@@ -1,291 +1,20 @@
+// The proxy step: picks a target, runs attempts until one answers or the retry policy stops,
+// and turns the last failure into the gateway's error answer.
 #include "server/proxy.h"
 
-#include <boost/asio/write.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 
-#include "middleware/chain.h"
-#include "middleware/header_ops.h"
-#include "routes/path.h"
 #include "server/error_response.h"
-#include "server/forwarding.h"
-#include "server/http_writer.h"
 #include "server/local_answer.h"
 #include "server/log.h"
+#include "server/proxy_exchange.h"
 #include "server/session.h"
-#include "server/stream_ops.h"
-#include "server/worker.h"
 
 namespace gw::server {
 namespace {
 
-using RequestParser = http::request_parser<http::buffer_body>;
-using ResponseParser = http::response_parser<http::buffer_body>;
-constexpr std::size_t kBuf = BufferPool::kSize;
-constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
-// Errors the proxy answers come after a failed exchange, when the request body may be half
-// read: the connection always closes after them.
-constexpr bool kClose = false;
-
-// How an exchange with the upstream ended.
-enum class Stage {
-    done,            // response relayed completely
-    send_failed,     // nothing of the response came back; the request may be retried
-    upstream_error,  // 502 if nothing was written downstream yet
-    upstream_timeout,// 504 if nothing was written downstream yet
-    client_error,    // the client broke off: close, no answer
-    bad_body,        // 400: malformed chunked framing
-    body_too_large,  // 413
-    response_broken, // failed after the response head went downstream: close
-};
-
-struct Exchange {
-    Exchange(Stage s = Stage::done, bool reusable = false, bool keep_alive = false,
-             bool stale = false, boost::system::error_code ec = {})
-        : stage(s), upstream_reusable(reusable), down_keep_alive(keep_alive), reset(stale),
-          error(ec) {}
-    Stage stage;
-    bool upstream_reusable;
-    bool down_keep_alive;
-    bool reset;  // the failure looks like a stale keep-alive connection
-    boost::system::error_code error;  // what went wrong, for the log
-};
-
-bool stale_connection_error(const boost::system::error_code& ec) {
-    return ec == http::error::end_of_stream || ec == asio::error::eof ||
-           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
-           ec == asio::ssl::error::stream_truncated;
-}
-
-bool idempotent(http::verb v) {
-    return v == http::verb::get || v == http::verb::head || v == http::verb::options ||
-           v == http::verb::put || v == http::verb::delete_ || v == http::verb::trace;
-}
-
-// Rewrites the downstream head, in place, into the upstream request.
-void prepare_request(http::request<http::buffer_body>& req, const RequestContext& ctx,
-                     const config::Upstream& up, const config::Target& t, bool peer_trusted,
-                     bool chunked, boost::optional<std::uint64_t> length) {
-    const auto& route = ctx.match.route->spec;
-    std::string original_host(req[http::field::host]);
-    strip_hop_by_hop(req);
-    req.erase(http::field::expect);  // the gateway answered 100-continue itself
-    set_forwarded_headers(req, ctx.peer_ip, peer_trusted, ctx.tls, original_host);
-    req.set("x-request-id", ctx.request_id);
-    char trace[kTraceparentSize];
-    req.set("traceparent", next_traceparent(req["traceparent"], trace));
-    std::string target = t.base_path + routes::rewrite_path(*ctx.match.route, ctx.path,
-                                                            ctx.match.params);
-    if (!ctx.query.empty()) {
-        target += '?';
-        target += ctx.query;
-    }
-    append_query_credential(up.credentials, target);
-    req.target(target);
-    req.set(http::field::host, t.host_header);
-    middleware::apply_header_ops(route.request_headers, req);
-    apply_credentials(up.credentials, req);  // last, so no route rule can override it
-    req.version(11);
-    if (chunked)
-        req.chunked(true);
-    else if (length)
-        req.content_length(*length);
-}
-
-// Reads the next piece of a message body into buf: what has arrived, at most kBuf bytes
-// (read_some, so slow streams flow and a timeout measures silence, not throughput). The size
-// may be 0 when only chunk framing came.
-template <class Stream, class Parser>
-asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_piece(
-    Stream& stream, beast::flat_buffer& buffer, Parser& parser, char* buf,
-    config::Duration timeout) {
-    auto& body = parser.get().body();
-    body.data = buf;
-    body.size = kBuf;
-    // Beast reads at most the buffer's free capacity (512 bytes when it is small): make room
-    // for a whole piece, or a large body crawls through in 512-byte reads. The session gives
-    // the room back after the request.
-    buffer.reserve(kBuf);
-    beast::get_lowest_layer(stream).expires_after(timeout);
-    auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
-    if (ec == http::error::need_buffer) ec = {};
-    co_return std::pair{ec, kBuf - body.size};
-}
-
-// Reads the next piece of the request body, mapping failures to what the client is told.
-template <class Down>
-asio::awaitable<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer,
-                                       RequestParser& parser, char* buf, std::size_t& size,
-                                       const config::Limits& limits) {
-    auto [ec, n] = co_await read_piece(down, down_buffer, parser, buf, limits.idle_timeout);
-    size = n;
-    if (ec == http::error::body_limit) co_return Stage::body_too_large;
-    if (ec == beast::error::timeout || ec == http::error::partial_message ||
-        ec == asio::error::eof || ec == asio::error::connection_reset)
-        co_return Stage::client_error;
-    if (ec) co_return Stage::bad_body;
-    co_return Stage::done;
-}
-
-// Streams the request head and body to the upstream. The first `preread` body bytes are
-// already in buf (read before the upstream was chosen, so a body that is malformed from the
-// start never reaches it); they leave with the head in one write.
-template <class Down, class Up>
-asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer,
-                                       RequestParser& parser, Up& up, char* buf,
-                                       std::size_t preread, RequestContext& ctx,
-                                       config::Duration timeout) {
-    const auto& req = parser.get();
-    const auto& limits = ctx.config->server.limits;
-    std::string head;
-    head.reserve(512);
-    append_request_head(head, req);
-    const Framing framing = framing_of(req, false);
-    ctx.bytes_in += preread;
-    Piece first(framing, head, buf, preread, parser.is_done());
-    beast::get_lowest_layer(up).expires_after(timeout);
-    auto [ec, n] = co_await asio::async_write(up, first.buffers(), kTuple);
-    if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec), ec};
-    while (!parser.is_done()) {
-        std::size_t size = 0;
-        Stage st = co_await read_body_piece(down, down_buffer, parser, buf, size, limits);
-        if (st != Stage::done) co_return Exchange{st};
-        if (size == 0 && !parser.is_done()) continue;  // framing bytes only
-        ctx.bytes_in += size;
-        Piece piece(framing, {}, buf, size, parser.is_done());
-        beast::get_lowest_layer(up).expires_after(timeout);
-        auto [wec, wn] = co_await asio::async_write(up, piece.buffers(), kTuple);
-        if (wec) co_return Exchange{Stage::upstream_error, false, false, false, wec};
-    }
-    co_return Exchange{Stage::done};
-}
-
-// Reads the upstream's response head, skipping interim 1xx answers.
-template <class Up>
-asio::awaitable<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
-                                             std::optional<ResponseParser>& rp, bool head_request,
-                                             config::Duration timeout) {
-    for (;;) {
-        rp.emplace();
-        rp->header_limit(kUpstreamHeaderLimit);
-        rp->body_limit(boost::none);
-        if (head_request) rp->skip(true);
-        beast::get_lowest_layer(up).expires_after(timeout);
-        auto [ec, n] = co_await http::async_read_header(up, buffer, *rp, kTuple);
-        if (ec == beast::error::timeout)
-            co_return Exchange{Stage::upstream_timeout, false, false, false, ec};
-        // Any failure before a valid head counts as a stale connection: besides a close, a
-        // pooled connection may carry stray bytes of an earlier answer (a body sent to HEAD).
-        if (ec) co_return Exchange{Stage::send_failed, false, false, true, ec};
-        unsigned status = rp->get().result_int();
-        // Upgrade is stripped on the way up, so a 101 is an upstream fault.
-        if (status == 101) co_return Exchange{Stage::upstream_error};
-        if (status < 100 || status >= 200) co_return Exchange{Stage::done};
-    }
-}
-
-void prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
-                      const ResponseParser& rp, unsigned version, bool& keep_alive,
-                      bool head_request) {
-    unsigned status = res.result_int();
-    bool no_body = head_request || status == 204 || status == 304 || status < 200;
-    auto length = rp.content_length();
-    strip_hop_by_hop(res);
-    middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
-    middleware::run_response_steps(ctx, res);
-    res.set("x-request-id", ctx.request_id);
-    res.version(version);
-    if (!no_body) {
-        if (length)
-            res.content_length(*length);
-        else if (version == 11)
-            res.chunked(true);
-        else
-            keep_alive = false;  // HTTP/1.0 and unknown length: the close ends the body
-    }
-    res.keep_alive(keep_alive);
-}
-
-// Streams the response head and body to the client. The head leaves together with the first
-// body piece: one write for a small answer instead of two.
-template <class Down, class Up>
-asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
-                                         ResponseParser& rp, char* buf, RequestContext& ctx,
-                                         config::Duration timeout, bool no_body, Exchange ex) {
-    auto& res = rp.get();
-    const auto& limits = ctx.config->server.limits;
-    std::string head;
-    head.reserve(512);
-    append_response_head(head, res);
-    const Framing framing = framing_of(res, no_body);
-    std::size_t size = 0;
-    if (!rp.is_done()) {
-        // Nothing went downstream yet, so a failure here can still become a 502.
-        auto [ec, n] = co_await read_piece(up, up_buffer, rp, buf, timeout);
-        if (ec) co_return Exchange{Stage::upstream_error};
-        size = n;
-    }
-    for (bool first = true;; first = false) {
-        ctx.bytes_out += size;
-        Piece piece(framing, first ? std::string_view(head) : std::string_view(), buf, size,
-                    rp.is_done());
-        beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
-        auto [wec, wn] = co_await asio::async_write(down, piece.buffers(), kTuple);
-        if (wec) co_return Exchange{Stage::client_error};
-        if (rp.is_done()) break;
-        auto [ec, n] = co_await read_piece(up, up_buffer, rp, buf, timeout);
-        if (ec) co_return Exchange{Stage::response_broken};
-        size = n;
-    }
-    ex.stage = Stage::done;
-    ex.upstream_reusable = rp.keep_alive() && rp.is_done() && up_buffer.size() == 0;
-    co_return ex;
-}
-
-// One attempt: request out, response back, over one upstream connection.
-template <class Down, class Up>
-asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
-                                   RequestParser& parser, Up& up, UpstreamConnection& conn,
-                                   char* buf, std::size_t preread, RequestContext& ctx,
-                                   config::Duration timeout, unsigned version, bool keep_alive) {
-    bool head_request = parser.get().method() == http::verb::head;
-    auto sent_at = std::chrono::steady_clock::now();
-    Exchange ex =
-        co_await send_request(down, down_buffer, parser, up, buf, preread, ctx, timeout);
-    // An upstream may answer early (401, 413) and stop reading the body: its answer, if one
-    // came, is worth more to the client than a 502.
-    bool early = ex.stage == Stage::upstream_error;
-    if (ex.stage != Stage::done && !early) co_return ex;
-    std::optional<ResponseParser> rp;
-    ex = co_await read_response_head(up, conn.buffer, rp, head_request,
-                                     early ? std::chrono::milliseconds(500) : timeout);
-    if (early && ex.stage != Stage::done) co_return Exchange{Stage::upstream_error};
-    ctx.upstream_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count();
-    if (ex.stage != Stage::done) co_return ex;
-    ctx.status = rp->get().result_int();
-    // The client may still be sending a body the upstream did not wait for: the connection
-    // is then out of sync and must close after this answer.
-    ex.down_keep_alive = keep_alive && parser.is_done() && !early;
-    prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request);
-    strip_query_credential(rp->get(), ctx.match.route->spec.upstream->credentials);
-    bool no_body = head_request || ctx.status == 204 || ctx.status == 304;
-    ex = co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, no_body, ex);
-    if (early) ex.upstream_reusable = false;
-    co_return ex;
-}
-
-template <class Down>
-asio::awaitable<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buffer,
-                                        RequestParser& parser, UpstreamConnection& conn,
-                                        char* buf, std::size_t preread, RequestContext& ctx,
-                                        config::Duration timeout, unsigned version,
-                                        bool keep_alive) {
-    if (conn.is_tls())
-        co_return co_await exchange(down, down_buffer, parser, conn.tls(), conn, buf, preread,
-                                    ctx, timeout, version, keep_alive);
-    co_return co_await exchange(down, down_buffer, parser, conn.plain(), conn, buf, preread, ctx,
-                                timeout, version, keep_alive);
-}
+using namespace proxy_detail;
 
 template <class Down>
 asio::awaitable<void> send_continue(Down& down) {
@@ -306,6 +35,212 @@ asio::awaitable<bool> fail_before_upstream(Down& down, RequestContext& ctx, Stag
     co_return false;
 }
 
+// What one request's attempts share: the client side, the relay buffer, the retry state.
+template <class Down>
+struct Call {
+    Down& down;
+    beast::flat_buffer& down_buffer;
+    RequestParser& parser;
+    RequestContext& ctx;
+    Worker& worker;
+    char* buf;
+    std::size_t preread;
+    config::Duration timeout;  // per attempt
+    unsigned version;
+    bool keep_alive;
+    bool stale_retry;  // a pooled connection found closed may be retried on a fresh one
+    KeptBody kept;
+    RetryGate gate;
+};
+
+// One attempt at one target over a pooled or new connection.
+struct Attempt {
+    UpstreamConnectionPtr conn;  // null: connecting failed
+    boost::system::error_code connect_error;
+    Exchange ex{Stage::send_failed};
+};
+
+template <class Down>
+asio::awaitable<Exchange> exchange_on(Call<Down>& c, UpstreamConnection& conn) {
+    co_return co_await exchange_over(c.down, c.down_buffer, c.parser, conn, c.buf, c.preread,
+                                     c.ctx, c.timeout, c.version, c.keep_alive, c.kept, c.gate);
+}
+
+template <class Down>
+asio::awaitable<Attempt> attempt(Call<Down>& c, const config::Target& target) {
+    const auto& upstream = c.ctx.match.route->spec.upstream;
+    Attempt a;
+    a.conn = co_await c.worker.pool().acquire(upstream, target, c.stale_retry, a.connect_error);
+    if (!a.conn) co_return a;
+    a.ex = co_await exchange_on(c, *a.conn);
+    if (a.ex.stage == Stage::send_failed && a.ex.reset && a.conn->reused && c.stale_retry) {
+        // A pooled connection the upstream had already closed: one fresh try, not counted as
+        // a retry (the upstream never saw the request).
+        a.conn = co_await c.worker.pool().connect(upstream, target, a.connect_error);
+        if (a.conn) a.ex = co_await exchange_on(c, *a.conn);
+    }
+    co_return a;
+}
+
+// A failure the retry policy may act on; nullopt when the attempt answered, or failed in a way
+// no retry can mend (the client left, the answer was already half relayed).
+std::optional<Failure> failure_of(const Attempt& a) {
+    if (!a.conn) return Failure::connect_failure;
+    switch (a.ex.stage) {
+        case Stage::send_failed:
+        case Stage::upstream_error: return Failure::reset;
+        case Stage::upstream_timeout: return Failure::timeout;
+        default: return std::nullopt;
+    }
+}
+
+// What the attempt tells the target's breaker and passive health marking. A failure is a
+// connect error, a reset, a timeout or a 502/503/504 answer.
+Outcome outcome_of(const Attempt& a, unsigned status) {
+    if (!a.conn) return Outcome::failure;
+    switch (a.ex.stage) {
+        case Stage::done:
+        case Stage::retry_status:
+            return status == 502 || status == 503 || status == 504 ? Outcome::failure
+                                                                   : Outcome::success;
+        case Stage::send_failed:
+        case Stage::upstream_error:
+        case Stage::upstream_timeout:
+        case Stage::response_broken: return Outcome::failure;
+        default: return Outcome::neutral;
+    }
+}
+
+void record_outcome(const config::Upstream& up, const config::Target& t, Outcome outcome,
+                    Nanos now) {
+    if (!t.state) return;
+    t.state->record(outcome, up.circuit_breaker ? &*up.circuit_breaker : nullptr,
+                    up.health_check ? &*up.health_check : nullptr, now);
+}
+
+// A target whose circuit lets this request through, or Balancer::kNone when none does.
+std::size_t pick_admitted(Balancer& balancer, const std::shared_ptr<const config::Upstream>& up,
+                          Balancer::Mask tried, Nanos now) {
+    const config::BreakerPolicy* policy = up->circuit_breaker ? &*up->circuit_breaker : nullptr;
+    for (std::size_t n = 0; n < up->targets.size(); ++n) {
+        std::size_t i = balancer.pick(up, tried, now);
+        if (i == Balancer::kNone) return i;
+        const auto& state = up->targets[i].state;
+        // A refused target has its deadline moved on by the winner of the probe: the next
+        // pick skips it.
+        if (!state || state->admit(policy, now) != TargetState::Admit::refuse) return i;
+    }
+    return Balancer::kNone;
+}
+
+template <class Down>
+bool should_retry(Call<Down>& c, const Attempt& a) {
+    if (a.ex.stage == Stage::retry_status) return true;  // the exchange asked the gate already
+    auto failure = failure_of(a);
+    return failure && c.kept.replayable(c.parser) &&
+           c.gate.allow(*failure, 0, {}, steady_nanos());
+}
+
+// Why an attempt failed, for the log.
+std::string failure_text(const Attempt& a, unsigned status) {
+    if (a.ex.stage == Stage::retry_status) return "status " + std::to_string(status);
+    return !a.conn ? a.connect_error.message() : a.ex.error.message();
+}
+
+// Counts and logs the retry, waits the backoff (or Retry-After), and sets the kept body up to
+// be sent again.
+template <class Down>
+asio::awaitable<void> before_retry(Call<Down>& c, const Attempt& a) {
+    const auto& up = *c.ctx.match.route->spec.upstream;
+    c.worker.metrics().record_retry(up.name);
+    log::info("retrying upstream request",
+              {{"upstream", up.name}, {"target", c.ctx.upstream_target},
+               {"request_id", c.ctx.request_id}, {"after", failure_text(a, c.ctx.status)},
+               {"wait_ms", std::to_string(c.gate.wait().count())}});
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(c.gate.wait());
+    co_await timer.async_wait(kTuple);
+    if (c.kept.has_body()) {  // the body, read completely and kept, goes again in one write
+        auto& req = c.parser.get();
+        c.kept.replay = true;
+        req.chunked(false);
+        req.content_length(c.kept.data().size());
+    }
+}
+
+// Answers the client from the last attempt: its relayed answer, or the gateway's error.
+template <class Down>
+asio::awaitable<bool> conclude(Call<Down>& c, Attempt& a) {
+    auto& ctx = c.ctx;
+    const auto& upstream = ctx.match.route->spec.upstream;
+    if (!a.conn) {
+        auto e = a.connect_error == beast::error::timeout ? GatewayError::upstream_timeout
+                                                          : GatewayError::upstream_unavailable;
+        log::warn("upstream connect failed", {{"upstream", upstream->name},
+                                              {"target", ctx.upstream_target},
+                                              {"request_id", ctx.request_id},
+                                              {"error", a.connect_error.message()}});
+        co_return co_await send_error(c.down, ctx, e, c.version, kClose);
+    }
+    switch (a.ex.stage) {
+        case Stage::done:
+            if (a.ex.upstream_reusable) c.worker.pool().release(std::move(a.conn), *upstream);
+            co_return a.ex.down_keep_alive;
+        case Stage::send_failed:
+        case Stage::upstream_error:
+        case Stage::retry_status:  // not reached: a dropped answer is always retried
+            log::warn("upstream failed", {{"upstream", upstream->name},
+                                          {"target", ctx.upstream_target},
+                                          {"request_id", ctx.request_id},
+                                          {"reused", a.conn->reused ? "true" : "false"},
+                                          {"error", a.ex.error.message()}});
+            co_return co_await send_error(c.down, ctx, GatewayError::upstream_unavailable,
+                                          c.version, kClose);
+        case Stage::upstream_timeout:
+            co_return co_await send_error(c.down, ctx, GatewayError::upstream_timeout, c.version,
+                                          kClose);
+        case Stage::body_too_large:
+        case Stage::bad_body:
+            co_return co_await fail_before_upstream(c.down, ctx, a.ex.stage, c.version);
+        case Stage::client_error:
+        case Stage::response_broken:
+            if (ctx.status == 0) ctx.status = 499;  // client closed before an answer
+            co_return false;
+    }
+    co_return false;
+}
+
+Nanos to_nanos(config::Duration d) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+// Runs attempts until one answers or the retry policy stops; index: the first target, whose
+// in-flight count the caller has begun.
+template <class Down>
+asio::awaitable<bool> run_attempts(Call<Down>& c, std::size_t index) {
+    const auto& upstream = c.ctx.match.route->spec.upstream;
+    Balancer& balancer = c.worker.balancer();
+    Balancer::Mask tried = 0;
+    for (unsigned n = 1;; ++n) {
+        const config::Target& target = upstream->targets[index];
+        c.ctx.upstream_target = target.authority;
+        c.ctx.status = 0;
+        c.gate.arm(n);
+        Attempt a = co_await attempt(c, target);
+        balancer.end(upstream, index);
+        record_outcome(*upstream, target, outcome_of(a, c.ctx.status), steady_nanos());
+        if (!should_retry(c, a)) co_return co_await conclude(c, a);
+        co_await before_retry(c, a);
+        if (index < 64) tried |= Balancer::Mask{1} << index;
+        index = pick_admitted(balancer, upstream, tried, steady_nanos());
+        if (index == Balancer::kNone)
+            co_return co_await send_error(c.down, c.ctx, GatewayError::circuit_open, c.version,
+                                          kClose);
+        point_at(c.parser.get(), c.ctx, *upstream, upstream->targets[index]);
+        balancer.begin(upstream, index);
+    }
+}
+
 }  // namespace
 
 template <class Stream>
@@ -315,76 +250,42 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
     const auto& upstream = ctx.match.route->spec.upstream;
     auto& req = parser.get();
     unsigned version = req.version() == 10 ? 10 : 11;
-    const config::Target& target = upstream->targets[worker.pick_target(*upstream)];
-    ctx.upstream_target = target.authority;
     bool has_body = !parser.is_done();
-    bool retry_allowed = !has_body && idempotent(req.method());
+    Nanos now = steady_nanos();
+    Balancer& balancer = worker.balancer();
+    std::size_t index = pick_admitted(balancer, upstream, 0, now);
+    if (index == Balancer::kNone)  // every circuit is open: fail fast, call no one
+        co_return co_await send_error(down, ctx, GatewayError::circuit_open, version,
+                                      keep_alive && !has_body);
     bool expect_continue = has_body && version == 11 &&
                            beast::iequals(req[http::field::expect], "100-continue");
-    prepare_request(req, ctx, *upstream, target, peer_trusted, parser.chunked(),
-                    parser.content_length());
+    prepare_request(req, ctx, *upstream, upstream->targets[index], peer_trusted,
+                    parser.chunked(), parser.content_length());
+    const auto& policy = upstream->retry;
+    RetryBudget* budget = nullptr;
+    if (policy.attempts > 1 && method_retried(policy, req.method_string())) {
+        budget = &balancer.budget(upstream);
+        budget->record_request(now);
+    }
     auto timeout = ctx.match.route->spec.timeout.value_or(upstream->response_timeout);
     auto buf = worker.buffers().take();
-
-    std::size_t preread = 0;
+    Call<Stream> c{down, down_buffer, parser, ctx, worker, buf.get(), 0,
+                   policy.per_try_timeout.value_or(timeout), version, keep_alive,
+                   !has_body && idempotent(req.method()),
+                   KeptBody(budget != nullptr, has_body, parser.content_length()),
+                   RetryGate(policy, budget, now + to_nanos(timeout),
+                             static_cast<std::uint64_t>(now))};
+    balancer.begin(upstream, index);
     if (has_body) {
         if (expect_continue) co_await send_continue(down);
-        Stage st = co_await read_body_piece(down, down_buffer, parser,
-                                            buf.get(), preread, ctx.config->server.limits);
+        Stage st = co_await read_body_piece(down, down_buffer, parser, c.buf, c.preread,
+                                            ctx.config->server.limits);
         if (st != Stage::done) {
-            worker.target_done(target);
+            balancer.end(upstream, index);
             co_return co_await fail_before_upstream(down, ctx, st, version);
         }
     }
-    boost::system::error_code ec;
-    UpstreamConnectionPtr conn = co_await worker.pool().acquire(upstream, target, retry_allowed, ec);
-    Exchange ex{Stage::send_failed};
-    if (conn) {
-        ex = co_await exchange_over(down, down_buffer, parser, *conn, buf.get(), preread, ctx,
-                                    timeout, version, keep_alive);
-        if (ex.stage == Stage::send_failed && ex.reset && conn->reused && retry_allowed) {
-            // A pooled connection the upstream had already closed: one fresh try.
-            conn = co_await worker.pool().connect(upstream, target, ec);
-            if (conn)
-                ex = co_await exchange_over(down, down_buffer, parser, *conn, buf.get(), preread,
-                                            ctx, timeout, version, keep_alive);
-        }
-    }
-    worker.target_done(target);
-    if (!conn) {
-        auto e = ec == beast::error::timeout ? GatewayError::upstream_timeout
-                                             : GatewayError::upstream_unavailable;
-        log::warn("upstream connect failed", {{"upstream", upstream->name},
-                                              {"target", ctx.upstream_target},
-                                              {"request_id", ctx.request_id},
-                                              {"error", ec.message()}});
-        co_return co_await send_error(down, ctx, e, version, kClose);
-    }
-    switch (ex.stage) {
-        case Stage::done:
-            if (ex.upstream_reusable) worker.pool().release(std::move(conn), *upstream);
-            co_return ex.down_keep_alive;
-        case Stage::send_failed:
-        case Stage::upstream_error:
-            log::warn("upstream failed", {{"upstream", upstream->name},
-                                          {"target", ctx.upstream_target},
-                                          {"request_id", ctx.request_id},
-                                          {"reused", conn->reused ? "true" : "false"},
-                                          {"error", ex.error.message()}});
-            co_return co_await send_error(down, ctx, GatewayError::upstream_unavailable, version,
-                                          kClose);
-        case Stage::upstream_timeout:
-            co_return co_await send_error(down, ctx, GatewayError::upstream_timeout, version,
-                                          kClose);
-        case Stage::body_too_large:
-        case Stage::bad_body:
-            co_return co_await fail_before_upstream(down, ctx, ex.stage, version);
-        case Stage::client_error:
-        case Stage::response_broken:
-            if (ctx.status == 0) ctx.status = 499;  // client closed before an answer
-            co_return false;
-    }
-    co_return false;
+    co_return co_await run_attempts(c, index);
 }
 
 template asio::awaitable<bool> proxy_request<PlainStream>(PlainStream&, beast::flat_buffer&,

@@ -10,6 +10,7 @@
 
 #include "server/access_log.h"
 #include "server/config_store.h"
+#include "server/dns_cache.h"
 #include "server/metrics.h"
 
 namespace gw::server {
@@ -21,6 +22,7 @@ struct SharedState {
     std::shared_ptr<boost::asio::ssl::context> server_tls;  // null: plain HTTP; read-only
     std::atomic<std::size_t> connections{0};              // across workers, for max_connections
     std::atomic<bool> draining{false};                    // set once by SIGTERM
+    DnsCache dns;  // upstream names: workers read, the control thread refreshes
 };
 
 }  // namespace gw::server

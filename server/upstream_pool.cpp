@@ -67,6 +67,30 @@ asio::awaitable<UpstreamConnectionPtr> UpstreamPool::acquire(
     co_return co_await connect(upstream, target, ec);
 }
 
+asio::awaitable<DnsCache::Endpoints> UpstreamPool::resolve(const config::Target& target,
+                                                          config::Duration timeout,
+                                                          boost::system::error_code& ec) {
+    // getaddrinfo has no timeout of its own: race it against connect_timeout, so a dead
+    // resolver gives a 504 instead of a request that never ends.
+    tcp::resolver resolver(ioc_);
+    asio::steady_timer deadline(ioc_);
+    deadline.expires_after(timeout);
+    using namespace asio::experimental::awaitable_operators;
+    auto raced = co_await (resolver.async_resolve(target.host, std::to_string(target.port),
+                                                  kTuple) ||
+                           deadline.async_wait(kTuple));
+    if (raced.index() == 1) {
+        ec = beast::error::timeout;
+        co_return DnsCache::Endpoints{};
+    }
+    auto [re, results] = std::get<0>(std::move(raced));
+    ec = re;
+    DnsCache::Endpoints endpoints(results.begin(), results.end());
+    if (!ec && dns_)
+        dns_->store(target.host, target.port, endpoints, std::chrono::steady_clock::now());
+    co_return endpoints;
+}
+
 asio::awaitable<UpstreamConnectionPtr> UpstreamPool::connect(
     const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
     boost::system::error_code& ec) {
@@ -87,25 +111,14 @@ asio::awaitable<UpstreamConnectionPtr> UpstreamPool::connect(
     if (!addr_ec) {
         auto [e] = co_await stream.async_connect(tcp::endpoint(addr, target.port), kTuple);
         ec = e;
+    } else if (auto cached = dns_ ? dns_->lookup(target.host, target.port,
+                                                 std::chrono::steady_clock::now())
+                                  : std::nullopt) {
+        auto [e, ep] = co_await stream.async_connect(*cached, kTuple);
+        ec = e;
     } else {
-        // getaddrinfo has no timeout of its own: race it against connect_timeout, so a dead
-        // resolver gives a 504 instead of a request that never ends.
-        tcp::resolver resolver(ioc_);
-        asio::steady_timer deadline(ioc_);
-        deadline.expires_after(upstream->connect_timeout);
-        using namespace asio::experimental::awaitable_operators;
-        auto raced = co_await (resolver.async_resolve(target.host, std::to_string(target.port),
-                                                      kTuple) ||
-                               deadline.async_wait(kTuple));
-        if (raced.index() == 1) {
-            ec = beast::error::timeout;
-            co_return nullptr;
-        }
-        auto [re, results] = std::get<0>(std::move(raced));
-        if (re) {
-            ec = re;
-            co_return nullptr;
-        }
+        auto results = co_await resolve(target, upstream->connect_timeout, ec);
+        if (ec) co_return nullptr;
         stream.expires_after(upstream->connect_timeout);
         auto [e, ep] = co_await stream.async_connect(results, kTuple);
         ec = e;

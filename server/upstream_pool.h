@@ -14,6 +14,7 @@
 #include <boost/system/error_code.hpp>
 
 #include "config/types.h"
+#include "server/dns_cache.h"
 #include "server/metrics.h"
 #include "server/upstream_connection.h"
 
@@ -21,7 +22,9 @@ namespace gw::server {
 
 class UpstreamPool {
 public:
-    explicit UpstreamPool(asio::io_context& ioc) : ioc_(ioc) {}
+    // dns: the shared cache of target names (null: resolve at every connect).
+    explicit UpstreamPool(asio::io_context& ioc, DnsCache* dns = nullptr)
+        : ioc_(ioc), dns_(dns) {}
 
     // An idle pooled connection to the target, else a new one (connect, TLS handshake).
     // retryable: the caller will retry on a fresh connection if this one proves closed.
@@ -46,6 +49,10 @@ public:
 private:
     std::shared_ptr<asio::ssl::context> tls_context(
         const std::shared_ptr<const config::Upstream>& upstream);
+    // Resolves a target's host name (first connection to it), storing the result in dns_.
+    asio::awaitable<DnsCache::Endpoints> resolve(const config::Target& target,
+                                                 config::Duration timeout,
+                                                 boost::system::error_code& ec);
 
     struct IdleList {
         std::vector<UpstreamConnectionPtr> conns;  // LIFO: the warmest first
@@ -57,6 +64,7 @@ private:
     };
 
     asio::io_context& ioc_;
+    DnsCache* dns_;
     std::unordered_map<std::string, IdleList, StringHash, std::equal_to<>> idle_;
     std::unordered_map<const config::Upstream*, TlsEntry> tls_;
 };

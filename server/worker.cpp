@@ -30,7 +30,8 @@ BufferPool::~BufferPool() {
 }
 
 Worker::Worker(std::size_t index, SharedState& shared)
-    : index_(index), shared_(shared), view_(shared.config) {}
+    : index_(index), shared_(shared), view_(shared.config),
+      balancer_(0x9e3779b97f4a7c15ull * (index + 1)) {}
 
 asio::ip::tcp::endpoint Worker::listen(const asio::ip::tcp::endpoint& ep) {
     auto a = std::make_unique<asio::ip::tcp::acceptor>(ioc_);
@@ -81,44 +82,6 @@ void Worker::stop() { ioc_.stop(); }
 
 void Worker::join() {
     if (thread_.joinable()) thread_.join();
-}
-
-std::size_t Worker::pick_target(const config::Upstream& upstream) {
-    const auto& targets = upstream.targets;
-    std::size_t chosen = 0;
-    if (targets.size() > 1) {
-        switch (upstream.balance) {
-            case config::Balance::round_robin: {
-                unsigned total = 0;
-                for (const auto& t : targets) total += t.weight;
-                std::uint64_t slot = rr_[upstream.name]++ % total;
-                while (slot >= targets[chosen].weight) slot -= targets[chosen++].weight;
-                break;
-            }
-            case config::Balance::random: {
-                thread_local std::uint64_t state = 0x9e3779b97f4a7c15ull ^ index_;
-                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
-                chosen = state % targets.size();
-                break;
-            }
-            case config::Balance::least_request: {
-                int best = INT32_MAX;
-                for (std::size_t i = 0; i < targets.size(); ++i) {
-                    auto it = in_flight_.find(&targets[i]);
-                    int n = it == in_flight_.end() ? 0 : it->second;
-                    if (n < best) best = n, chosen = i;
-                }
-                break;
-            }
-        }
-    }
-    if (upstream.balance == config::Balance::least_request) ++in_flight_[&targets[chosen]];
-    return chosen;
-}
-
-void Worker::target_done(const config::Target& t) {
-    auto it = in_flight_.find(&t);
-    if (it != in_flight_.end() && --it->second <= 0) in_flight_.erase(it);
 }
 
 asio::awaitable<void> Worker::sweep_loop() {

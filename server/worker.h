@@ -1,5 +1,5 @@
 // A worker: one thread, one io_context, its own acceptors (SO_REUSEPORT), upstream pools,
-// balancer counters and scratch buffers. Everything here except `shared` is touched only by
+// balancer and scratch buffers. Everything here except `shared` is touched only by
 // the worker's own thread.
 #pragma once
 
@@ -15,6 +15,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "server/balancer.h"
 #include "server/config_store.h"
 #include "server/shared_state.h"
 #include "server/upstream_pool.h"
@@ -59,9 +60,7 @@ public:
     UpstreamPool& pool() { return pool_; }
     BufferPool& buffers() { return buffers_; }
     std::string& log_line() { return log_line_; }
-    // Index into upstream->targets for the next request.
-    std::size_t pick_target(const config::Upstream& upstream);
-    void target_done(const config::Target& t);
+    Balancer& balancer() { return balancer_; }
 
     // Idle downstream connections register so drain can close them.
     using IdleHandle = std::list<boost::asio::ip::tcp::socket*>::iterator;
@@ -83,11 +82,10 @@ private:
     // (drain, stop) stays safe because the scheduler keeps its lock.
     boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     ConfigView view_;
-    UpstreamPool pool_{ioc_};
+    UpstreamPool pool_{ioc_, &shared_.dns};
     std::string log_line_;
     std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-    std::unordered_map<std::string, std::uint64_t> rr_;   // upstream name -> counter
-    std::unordered_map<const config::Target*, int> in_flight_;  // for least_request
+    Balancer balancer_;
     std::list<boost::asio::ip::tcp::socket*> idle_;
     bool draining_ = false;
     boost::asio::steady_timer sweep_timer_{ioc_};

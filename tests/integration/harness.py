@@ -619,18 +619,19 @@ class Upstream(_Recorder):
     handler(req) -> (status, headers, body) decides each answer (default: 200 JSON echo).
     `requests` holds requests whose body was read completely; `heads` every request head seen.
     With read_body=False the handler gets req.body_stream and must consume it.
-    With tls=(cert_file, key_file) it serves HTTPS.
+    With tls=(cert_file, key_file) it serves HTTPS. port: a fixed port, e.g. to restart an
+    upstream that was stopped where the gateway expects it.
     """
 
     def __init__(self, handler: Callable[[SeenRequest], Reply | None] = echo_handler,
-                 read_body: bool = True, tls: tuple[str, str] | None = None):
+                 read_body: bool = True, tls: tuple[str, str] | None = None, port: int = 0):
         self.handler = handler
         self.read_body = read_body
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self.requests: list[SeenRequest] = []
         self.heads: list[SeenRequest] = []
-        self.server = _UpstreamServer((HOST, 0), _UpstreamHandler)
+        self.server = _UpstreamServer((HOST, port), _UpstreamHandler)
         self.server.owner = self
         if tls is not None:
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -60,7 +60,10 @@ class AdminTest(GatewayTestCase):
     def test_readyz(self) -> None:
         r = self.gw.admin("GET", "/readyz")
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json(), {"status": "ready"})
+        body = r.json()
+        self.assertEqual(body["status"], "ready")
+        # Each upstream's targets with their health and circuit (test_resilience_health).
+        self.assertEqual([t["healthy"] for t in body["upstreams"]["backend"]], [True])
 
     def test_admin_not_on_public_port(self) -> None:
         for path in ("/healthz", "/metrics", "/routes"):

@@ -1,0 +1,296 @@
+// The exchange with an upstream: one attempt's request out and response back over one
+// connection, streamed in both directions. The attempt loop (retries, targets) is in proxy.cpp;
+// the head rewriting in proxy_prepare.cpp. Internal to the proxy; worker thread only.
+#pragma once
+
+#include <optional>
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http.hpp>
+
+#include "middleware/chain.h"
+#include "middleware/header_ops.h"
+#include "server/forwarding.h"
+#include "server/http_writer.h"
+#include "server/retry_policy.h"
+#include "server/stream_ops.h"
+#include "server/worker.h"
+
+namespace gw::server::proxy_detail {
+
+namespace http = boost::beast::http;
+using RequestParser = http::request_parser<http::buffer_body>;
+using ResponseParser = http::response_parser<http::buffer_body>;
+inline constexpr std::size_t kBuf = BufferPool::kSize;
+inline constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
+// Errors the proxy answers come after a failed exchange, when the request body may be half
+// read: the connection always closes after them.
+inline constexpr bool kClose = false;
+
+// How an exchange with the upstream ended.
+enum class Stage {
+    done,            // response relayed completely
+    send_failed,     // nothing of the response came back; the request may be retried
+    upstream_error,  // 502 if nothing was written downstream yet
+    upstream_timeout,// 504 if nothing was written downstream yet
+    client_error,    // the client broke off: close, no answer
+    bad_body,        // 400: malformed chunked framing
+    body_too_large,  // 413
+    response_broken, // failed after the response head went downstream: close
+    retry_status,    // an answer whose status is retried: dropped, nothing went downstream
+};
+
+struct Exchange {
+    Exchange(Stage s = Stage::done, bool reusable = false, bool keep_alive = false,
+             bool stale = false, boost::system::error_code ec = {})
+        : stage(s), upstream_reusable(reusable), down_keep_alive(keep_alive), reset(stale),
+          error(ec) {}
+    Stage stage;
+    bool upstream_reusable;
+    bool down_keep_alive;
+    bool reset;  // the failure looks like a stale keep-alive connection
+    boost::system::error_code error;  // what went wrong, for the log
+};
+
+inline bool stale_connection_error(const boost::system::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == asio::error::eof ||
+           ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::ssl::error::stream_truncated;
+}
+
+// The request body as it streamed upstream, kept while small so a failed attempt can send it
+// again (kMaxRetryBody). Only requests that may be retried keep it.
+class KeptBody {
+public:
+    KeptBody(bool keep, bool has_body, boost::optional<std::uint64_t> length)
+        : keep_(keep && (!length || *length <= kMaxRetryBody)), has_body_(has_body) {}
+    void add(const char* p, std::size_t n) {
+        if (!keep_ || n == 0) return;
+        if (data_.size() + n > kMaxRetryBody) {
+            keep_ = false;
+            std::string().swap(data_);
+            return;
+        }
+        data_.append(p, n);
+    }
+    // Whether the whole request can be sent again.
+    bool replayable(const RequestParser& parser) const {
+        return !has_body_ || (keep_ && parser.is_done());
+    }
+    bool has_body() const { return has_body_; }
+    bool replay = false;  // this attempt sends data() instead of reading the client
+    const std::string& data() const { return data_; }
+
+private:
+    bool keep_;
+    bool has_body_;
+    std::string data_;
+};
+
+inline bool idempotent(http::verb v) {
+    return v == http::verb::get || v == http::verb::head || v == http::verb::options ||
+           v == http::verb::put || v == http::verb::delete_ || v == http::verb::trace;
+}
+
+// Addresses the upstream request to target t: path (with its base path) and Host.
+void point_at(http::request<http::buffer_body>& req, const RequestContext& ctx,
+              const config::Upstream& up, const config::Target& t);
+// Rewrites the downstream head, in place, into the upstream request.
+void prepare_request(http::request<http::buffer_body>& req, const RequestContext& ctx,
+                     const config::Upstream& up, const config::Target& t, bool peer_trusted,
+                     bool chunked, boost::optional<std::uint64_t> length);
+// Rewrites the upstream's response head, in place, into the one the client gets.
+void prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
+                      const ResponseParser& rp, unsigned version, bool& keep_alive,
+                      bool head_request);
+
+// Reads the next piece of a message body into buf: what has arrived, at most kBuf bytes
+// (read_some, so slow streams flow and a timeout measures silence, not throughput). The size
+// may be 0 when only chunk framing came.
+template <class Stream, class Parser>
+asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_piece(
+    Stream& stream, beast::flat_buffer& buffer, Parser& parser, char* buf,
+    config::Duration timeout) {
+    auto& body = parser.get().body();
+    body.data = buf;
+    body.size = kBuf;
+    // Beast reads at most the buffer's free capacity (512 bytes when it is small): make room
+    // for a whole piece, or a large body crawls through in 512-byte reads. The session gives
+    // the room back after the request.
+    buffer.reserve(kBuf);
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
+    if (ec == http::error::need_buffer) ec = {};
+    co_return std::pair{ec, kBuf - body.size};
+}
+
+// Reads the next piece of the request body, mapping failures to what the client is told.
+template <class Down>
+asio::awaitable<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer,
+                                       RequestParser& parser, char* buf, std::size_t& size,
+                                       const config::Limits& limits) {
+    auto [ec, n] = co_await read_piece(down, down_buffer, parser, buf, limits.idle_timeout);
+    size = n;
+    if (ec == http::error::body_limit) co_return Stage::body_too_large;
+    if (ec == beast::error::timeout || ec == http::error::partial_message ||
+        ec == asio::error::eof || ec == asio::error::connection_reset)
+        co_return Stage::client_error;
+    if (ec) co_return Stage::bad_body;
+    co_return Stage::done;
+}
+
+// Streams the request head and body to the upstream. The first `preread` body bytes are
+// already in buf (read before the upstream was chosen, so a body that is malformed from the
+// start never reaches it); they leave with the head in one write.
+template <class Down, class Up>
+asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer,
+                                       RequestParser& parser, Up& up, char* buf,
+                                       std::size_t preread, RequestContext& ctx,
+                                       config::Duration timeout, KeptBody& kept) {
+    const auto& req = parser.get();
+    const auto& limits = ctx.config->server.limits;
+    std::string head;
+    head.reserve(512);
+    append_request_head(head, req);
+    const Framing framing = framing_of(req, false);
+    if (kept.replay) {  // a retry: the whole body is in memory, framed by Content-Length
+        Piece all(framing, head, kept.data().data(), kept.data().size(), true);
+        beast::get_lowest_layer(up).expires_after(timeout);
+        auto [ec, n] = co_await asio::async_write(up, all.buffers(), kTuple);
+        if (ec) co_return Exchange{Stage::send_failed, false, false, true, ec};
+        co_return Exchange{Stage::done};
+    }
+    ctx.bytes_in += preread;
+    kept.add(buf, preread);
+    Piece first(framing, head, buf, preread, parser.is_done());
+    beast::get_lowest_layer(up).expires_after(timeout);
+    auto [ec, n] = co_await asio::async_write(up, first.buffers(), kTuple);
+    if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec), ec};
+    while (!parser.is_done()) {
+        std::size_t size = 0;
+        Stage st = co_await read_body_piece(down, down_buffer, parser, buf, size, limits);
+        if (st != Stage::done) co_return Exchange{st};
+        if (size == 0 && !parser.is_done()) continue;  // framing bytes only
+        ctx.bytes_in += size;
+        kept.add(buf, size);
+        Piece piece(framing, {}, buf, size, parser.is_done());
+        beast::get_lowest_layer(up).expires_after(timeout);
+        auto [wec, wn] = co_await asio::async_write(up, piece.buffers(), kTuple);
+        if (wec) co_return Exchange{Stage::upstream_error, false, false, false, wec};
+    }
+    co_return Exchange{Stage::done};
+}
+
+// Reads the upstream's response head, skipping interim 1xx answers.
+template <class Up>
+asio::awaitable<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
+                                             std::optional<ResponseParser>& rp, bool head_request,
+                                             config::Duration timeout) {
+    for (;;) {
+        rp.emplace();
+        rp->header_limit(kUpstreamHeaderLimit);
+        rp->body_limit(boost::none);
+        if (head_request) rp->skip(true);
+        beast::get_lowest_layer(up).expires_after(timeout);
+        auto [ec, n] = co_await http::async_read_header(up, buffer, *rp, kTuple);
+        if (ec == beast::error::timeout)
+            co_return Exchange{Stage::upstream_timeout, false, false, false, ec};
+        // Any failure before a valid head counts as a stale connection: besides a close, a
+        // pooled connection may carry stray bytes of an earlier answer (a body sent to HEAD).
+        if (ec) co_return Exchange{Stage::send_failed, false, false, true, ec};
+        unsigned status = rp->get().result_int();
+        // Upgrade is stripped on the way up, so a 101 is an upstream fault.
+        if (status == 101) co_return Exchange{Stage::upstream_error};
+        if (status < 100 || status >= 200) co_return Exchange{Stage::done};
+    }
+}
+
+// Streams the response head and body to the client. The head leaves together with the first
+// body piece: one write for a small answer instead of two.
+template <class Down, class Up>
+asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
+                                         ResponseParser& rp, char* buf, RequestContext& ctx,
+                                         config::Duration timeout, bool no_body, Exchange ex) {
+    auto& res = rp.get();
+    const auto& limits = ctx.config->server.limits;
+    std::string head;
+    head.reserve(512);
+    append_response_head(head, res);
+    const Framing framing = framing_of(res, no_body);
+    std::size_t size = 0;
+    if (!rp.is_done()) {
+        // Nothing went downstream yet, so a failure here can still become a 502.
+        auto [ec, n] = co_await read_piece(up, up_buffer, rp, buf, timeout);
+        if (ec) co_return Exchange{Stage::upstream_error};
+        size = n;
+    }
+    for (bool first = true;; first = false) {
+        ctx.bytes_out += size;
+        Piece piece(framing, first ? std::string_view(head) : std::string_view(), buf, size,
+                    rp.is_done());
+        beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
+        auto [wec, wn] = co_await asio::async_write(down, piece.buffers(), kTuple);
+        if (wec) co_return Exchange{Stage::client_error};
+        if (rp.is_done()) break;
+        auto [ec, n] = co_await read_piece(up, up_buffer, rp, buf, timeout);
+        if (ec) co_return Exchange{Stage::response_broken};
+        size = n;
+    }
+    ex.stage = Stage::done;
+    ex.upstream_reusable = rp.keep_alive() && rp.is_done() && up_buffer.size() == 0;
+    co_return ex;
+}
+
+// One attempt: request out, response back, over one upstream connection.
+template <class Down, class Up>
+asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
+                                   RequestParser& parser, Up& up, UpstreamConnection& conn,
+                                   char* buf, std::size_t preread, RequestContext& ctx,
+                                   config::Duration timeout, unsigned version, bool keep_alive,
+                                   KeptBody& kept, RetryGate& gate) {
+    bool head_request = parser.get().method() == http::verb::head;
+    auto sent_at = std::chrono::steady_clock::now();
+    Exchange ex = co_await send_request(down, down_buffer, parser, up, buf, preread, ctx,
+                                        timeout, kept);
+    // An upstream may answer early (401, 413) and stop reading the body: its answer, if one
+    // came, is worth more to the client than a 502.
+    bool early = ex.stage == Stage::upstream_error;
+    if (ex.stage != Stage::done && !early) co_return ex;
+    std::optional<ResponseParser> rp;
+    ex = co_await read_response_head(up, conn.buffer, rp, head_request,
+                                     early ? std::chrono::milliseconds(500) : timeout);
+    if (early && ex.stage != Stage::done) co_return Exchange{Stage::upstream_error};
+    ctx.upstream_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count();
+    if (ex.stage != Stage::done) co_return ex;
+    ctx.status = rp->get().result_int();
+    // An answer whose status is retried is dropped before anything goes downstream.
+    if (!early && kept.replayable(parser) &&
+        gate.allow(Failure::status, ctx.status, rp->get()[http::field::retry_after],
+                   steady_nanos()))
+        co_return Exchange{Stage::retry_status};
+    // The client may still be sending a body the upstream did not wait for: the connection
+    // is then out of sync and must close after this answer.
+    ex.down_keep_alive = keep_alive && parser.is_done() && !early;
+    prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request);
+    strip_query_credential(rp->get(), ctx.match.route->spec.upstream->credentials);
+    bool no_body = head_request || ctx.status == 204 || ctx.status == 304;
+    ex = co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, no_body, ex);
+    if (early) ex.upstream_reusable = false;
+    co_return ex;
+}
+
+template <class Down>
+asio::awaitable<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buffer,
+                                        RequestParser& parser, UpstreamConnection& conn,
+                                        char* buf, std::size_t preread, RequestContext& ctx,
+                                        config::Duration timeout, unsigned version,
+                                        bool keep_alive, KeptBody& kept, RetryGate& gate) {
+    if (conn.is_tls())
+        co_return co_await exchange(down, down_buffer, parser, conn.tls(), conn, buf, preread,
+                                    ctx, timeout, version, keep_alive, kept, gate);
+    co_return co_await exchange(down, down_buffer, parser, conn.plain(), conn, buf, preread, ctx,
+                                timeout, version, keep_alive, kept, gate);
+}
+
+}  // namespace gw::server::proxy_detail
