@@ -22,6 +22,7 @@ struct Config {
     AdminConfig admin;
     LogConfig log;
     std::optional<RedisConfig> redis;  // the redis: section, when present
+    CacheSettings cache;
     std::vector<std::shared_ptr<const Upstream>> upstreams;  // sorted by name
     routes::RouteTable routes;
 };

@@ -21,8 +21,8 @@ struct Walk {
 const KeySpec& spec_for(bool main) {
     // A feature's section moves from the second list to the first when it is built.
     static const KeySpec kMain{{"server", "admin", "log", "redis", "include", "upstreams",
-                                "routes", "consumers", "authenticators"},
-                               {"cache"}};
+                                "routes", "consumers", "authenticators", "cache"},
+                               {}};
     // server/admin/log/redis/cache are listed so that they get a precise message, not
     // "unknown key".
     static const KeySpec kIncluded = kMain;

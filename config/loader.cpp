@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "config/includes.h"
 #include "config/sections.h"
+#include "middleware/cache/shared_cache.h"
 #include "middleware/registry.h"
 
 namespace gw::config {
@@ -45,6 +46,7 @@ LoadResult load(const std::string& path, middleware::Registry& registry) {
     parse_server(main_ctx, section(main.server, "server"), config->server);
     parse_admin(main_ctx, section(main.admin, "admin"), config->admin);
     parse_log(main_ctx, section(main.log, "log"), config->log);
+    parse_cache_settings(main_ctx, section(main.cache, "cache"), config->cache);
     if (main.redis) parse_redis(main_ctx, *main.redis, config->redis);
     // Sections below may say `store: redis`: they find the redis: section in their Context.
     const RedisConfig* redis = config->redis ? &*config->redis : nullptr;
@@ -70,6 +72,8 @@ LoadResult load(const std::string& path, middleware::Registry& registry) {
     config->routes = routes::RouteTable::build(std::move(specs), errors.lines());
 
     if (!errors.empty()) return LoadResult{nullptr, std::move(errors.lines())};
+    // Only a load that will be used changes the shared cache's budget.
+    middleware::cache::shared_cache(registry)->memory.set_max_bytes(config->cache.max_bytes);
     return LoadResult{std::move(config), {}};
 }
 

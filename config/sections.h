@@ -44,6 +44,9 @@ void parse_methods(const Context& ctx, const Value& v, std::vector<std::string>&
 // match:, and the headers: section of a route (request/response header operations).
 void parse_match(const Context& ctx, const Value& v, RouteSpec& spec);
 void parse_route_headers(const Context& ctx, const Value& v, RouteSpec& spec);
+// cache: at the top level, and a route's cache: (appends the route's "cache" step, the last).
+void parse_cache_settings(const Context& ctx, const Value& v, CacheSettings& out);
+void parse_route_cache(const Context& ctx, const Value& v, RouteSpec& spec);
 // A header map (name -> value) with names lower-cased and checked.
 HeaderList read_header_map(const Context& ctx, const Value& v);
 

@@ -83,6 +83,11 @@ struct LogConfig {
     std::vector<std::string> redact_headers;  // lower-case
 };
 
+// Top-level `cache:`: the memory store shared by every route with `store: memory`.
+struct CacheSettings {
+    std::size_t max_bytes = 256u * 1024 * 1024;  // LRU eviction past this
+};
+
 struct Target {
     std::string url;  // as written
     bool tls = false; // https://

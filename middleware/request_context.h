@@ -13,6 +13,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "config/config.h"
+#include "middleware/response_observer.h"
 #include "routes/route_table.h"
 
 namespace gw::middleware {
@@ -50,6 +51,8 @@ struct RequestContext {
     std::uint64_t bytes_out = 0;  // response body bytes
     std::string_view upstream_target;  // "host:port" of the target used (in config)
     double upstream_seconds = -1; // < 0: no upstream call
+    // Set by a step that needs the upstream's answer (the cache); the proxy feeds it.
+    std::unique_ptr<ResponseObserver> response_observer;
 };
 
 }  // namespace gw::middleware

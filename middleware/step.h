@@ -32,6 +32,8 @@ struct Reply {
     std::string code;     // e.g. "invalid_token", "rate_limited"
     std::string message;  // for the JSON error; never secrets or internals
     config::HeaderList headers;  // e.g. WWW-Authenticate, Retry-After
+    // Added before `headers`, repeated names kept: a cache hit's stored headers, not copied.
+    std::shared_ptr<const config::HeaderList> shared_headers;
     std::string body;     // when code is empty
     std::shared_ptr<const std::string> shared_body;  // instead of body: no copy (cache hits)
 

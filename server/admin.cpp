@@ -6,7 +6,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include "middleware/cache/shared_cache.h"
+#include "middleware/registry.h"
 #include "middleware/step.h"
+#include "server/admin_cache.h"
 #include "server/log.h"
 #include "server/stream_ops.h"
 #include "server/target_report.h"
@@ -156,6 +159,11 @@ asio::awaitable<void> AdminServer::session(asio::ip::tcp::socket socket) {
             res.prepare_payload();
         } else if (target == "/routes" && req.method() == http::verb::get) {
             res = json_response(http::status::ok, routes_json(*config), v);
+        } else if (target == "/cache" && req.method() == http::verb::delete_ &&
+                   shared_.registry) {
+            auto cache = middleware::cache::shared_cache(*shared_.registry);
+            auto purged = purge_cache(*cache, req.target());
+            res = json_response(purged.status, std::move(purged.body), v);
         } else if (target == "/reload" && req.method() == http::verb::post) {
             auto errors = reload_();
             if (errors.empty()) {

@@ -40,6 +40,7 @@ App::App(std::string config_path, ConfigPtr config, middleware::Registry& regist
     unsigned n = worker_count(cfg.server.workers);
     shared_.metrics = std::make_unique<Metrics>(n);
     shared_.metrics->set_extra([&registry](std::string& out) { registry.render_metrics(out); });
+    shared_.registry = &registry_;
     shared_.access_log = std::make_shared<AccessLog>(cfg.log.access);
     if (cfg.server.tls) shared_.server_tls = make_server_tls(*cfg.server.tls);
     shared_.config.publish(std::move(config));

@@ -55,6 +55,8 @@ boost::asio::awaitable<bool> send_reply(Stream& stream, RequestContext& ctx,
         res.set("x-request-id", ctx.request_id);
         res.keep_alive(keep_alive);
     }
+    if (reply.shared_headers)
+        for (const auto& [name, value] : *reply.shared_headers) res.insert(name, value);
     for (const auto& [name, value] : reply.headers) res.set(name, value);
     middleware::run_response_steps(ctx, res);
     std::string_view body = reply.code.empty()

@@ -35,6 +35,17 @@ asio::awaitable<bool> fail_before_upstream(Down& down, RequestContext& ctx, Stag
     co_return false;
 }
 
+// The upstream gave no usable answer: the error, unless the response observer has a stand-in
+// (a stale cached copy, stale_if_error).
+template <class Down>
+asio::awaitable<bool> fail_upstream(Down& down, RequestContext& ctx, GatewayError e,
+                                    unsigned version, bool keep_alive, bool head_request) {
+    if (ctx.response_observer && ctx.response_observer->on_failure())
+        co_return co_await send_reply(down, ctx, ctx.response_observer->replacement(), version,
+                                      keep_alive, head_request);
+    co_return co_await send_error(down, ctx, e, version, keep_alive);
+}
+
 // What one request's attempts share: the client side, the relay buffer, the retry state.
 template <class Down>
 struct Call {
@@ -173,6 +184,7 @@ template <class Down>
 asio::awaitable<bool> conclude(Call<Down>& c, Attempt& a) {
     auto& ctx = c.ctx;
     const auto& upstream = ctx.match.route->spec.upstream;
+    const bool head_request = c.parser.get().method() == http::verb::head;
     if (!a.conn) {
         auto e = a.connect_error == beast::error::timeout ? GatewayError::upstream_timeout
                                                           : GatewayError::upstream_unavailable;
@@ -180,7 +192,7 @@ asio::awaitable<bool> conclude(Call<Down>& c, Attempt& a) {
                                               {"target", ctx.upstream_target},
                                               {"request_id", ctx.request_id},
                                               {"error", a.connect_error.message()}});
-        co_return co_await send_error(c.down, ctx, e, c.version, kClose);
+        co_return co_await fail_upstream(c.down, ctx, e, c.version, kClose, head_request);
     }
     switch (a.ex.stage) {
         case Stage::done:
@@ -194,11 +206,15 @@ asio::awaitable<bool> conclude(Call<Down>& c, Attempt& a) {
                                           {"request_id", ctx.request_id},
                                           {"reused", a.conn->reused ? "true" : "false"},
                                           {"error", a.ex.error.message()}});
-            co_return co_await send_error(c.down, ctx, GatewayError::upstream_unavailable,
-                                          c.version, kClose);
+            co_return co_await fail_upstream(c.down, ctx, GatewayError::upstream_unavailable,
+                                             c.version, kClose, head_request);
         case Stage::upstream_timeout:
-            co_return co_await send_error(c.down, ctx, GatewayError::upstream_timeout, c.version,
-                                          kClose);
+            co_return co_await fail_upstream(c.down, ctx, GatewayError::upstream_timeout,
+                                             c.version, kClose, head_request);
+        case Stage::replaced:
+            if (a.ex.upstream_reusable) c.worker.pool().release(std::move(a.conn), *upstream);
+            co_return co_await send_reply(c.down, ctx, ctx.response_observer->replacement(),
+                                          c.version, a.ex.down_keep_alive, head_request);
         case Stage::body_too_large:
         case Stage::bad_body:
             co_return co_await fail_before_upstream(c.down, ctx, a.ex.stage, c.version);
@@ -234,8 +250,9 @@ asio::awaitable<bool> run_attempts(Call<Down>& c, std::size_t index) {
         if (index < 64) tried |= Balancer::Mask{1} << index;
         index = pick_admitted(balancer, upstream, tried, steady_nanos());
         if (index == Balancer::kNone)
-            co_return co_await send_error(c.down, c.ctx, GatewayError::circuit_open, c.version,
-                                          kClose);
+            co_return co_await fail_upstream(c.down, c.ctx, GatewayError::circuit_open,
+                                             c.version, kClose,
+                                             c.parser.get().method() == http::verb::head);
         point_at(c.parser.get(), c.ctx, *upstream, upstream->targets[index]);
         balancer.begin(upstream, index);
     }
@@ -255,8 +272,9 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
     Balancer& balancer = worker.balancer();
     std::size_t index = pick_admitted(balancer, upstream, 0, now);
     if (index == Balancer::kNone)  // every circuit is open: fail fast, call no one
-        co_return co_await send_error(down, ctx, GatewayError::circuit_open, version,
-                                      keep_alive && !has_body);
+        co_return co_await fail_upstream(down, ctx, GatewayError::circuit_open, version,
+                                         keep_alive && !has_body,
+                                         req.method() == http::verb::head);
     bool expect_continue = has_body && version == 11 &&
                            beast::iequals(req[http::field::expect], "100-continue");
     prepare_request(req, ctx, *upstream, upstream->targets[index], peer_trusted,

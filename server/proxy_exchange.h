@@ -38,6 +38,7 @@ enum class Stage {
     body_too_large,  // 413
     response_broken, // failed after the response head went downstream: close
     retry_status,    // an answer whose status is retried: dropped, nothing went downstream
+    replaced,        // the response observer answers instead (a cached copy)
 };
 
 struct Exchange {
@@ -99,8 +100,9 @@ void point_at(http::request<http::buffer_body>& req, const RequestContext& ctx,
 void prepare_request(http::request<http::buffer_body>& req, const RequestContext& ctx,
                      const config::Upstream& up, const config::Target& t, bool peer_trusted,
                      bool chunked, boost::optional<std::uint64_t> length);
-// Rewrites the upstream's response head, in place, into the one the client gets.
-void prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
+// Rewrites the upstream's response head, in place, into the one the client gets. Returns false
+// when the response observer takes over the answer (nothing changed beyond header rules then).
+bool prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
                       const ResponseParser& rp, unsigned version, bool& keep_alive,
                       bool head_request);
 
@@ -224,8 +226,12 @@ asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer&
         if (ec) co_return Exchange{Stage::upstream_error};
         size = n;
     }
+    auto* observer = ctx.response_observer.get();
     for (bool first = true;; first = false) {
         ctx.bytes_out += size;
+        if (observer && size > 0) observer->on_body({buf, size});
+        // Stored before the caller sees the end: its next request finds the entry.
+        if (observer && rp.is_done()) observer->on_end();
         Piece piece(framing, first ? std::string_view(head) : std::string_view(), buf, size,
                     rp.is_done());
         beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
@@ -272,8 +278,14 @@ asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
     // The client may still be sending a body the upstream did not wait for: the connection
     // is then out of sync and must close after this answer.
     ex.down_keep_alive = keep_alive && parser.is_done() && !early;
-    prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request);
     strip_query_credential(rp->get(), ctx.match.route->spec.upstream->credentials);
+    if (!prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request)) {
+        // A body the observer does not want is dropped with the connection.
+        ex.stage = Stage::replaced;
+        ex.upstream_reusable = !early && rp->keep_alive() && rp->is_done() &&
+                               conn.buffer.size() == 0;
+        co_return ex;
+    }
     bool no_body = head_request || ctx.status == 204 || ctx.status == 304;
     ex = co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, no_body, ex);
     if (early) ex.upstream_reusable = false;

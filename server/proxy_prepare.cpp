@@ -40,7 +40,7 @@ void prepare_request(http::request<http::buffer_body>& req, const RequestContext
         req.content_length(*length);
 }
 
-void prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
+bool prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
                       const ResponseParser& rp, unsigned version, bool& keep_alive,
                       bool head_request) {
     unsigned status = res.result_int();
@@ -48,6 +48,8 @@ void prepare_response(http::response<http::buffer_body>& res, RequestContext& ct
     auto length = rp.content_length();
     strip_hop_by_hop(res);
     middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
+    // The cache keeps the head as the route shapes it, before any per-request header.
+    if (ctx.response_observer && ctx.response_observer->on_head(res)) return false;
     middleware::run_response_steps(ctx, res);
     res.set("x-request-id", ctx.request_id);
     res.version(version);
@@ -60,6 +62,7 @@ void prepare_response(http::response<http::buffer_body>& res, RequestContext& ct
             keep_alive = false;  // HTTP/1.0 and unknown length: the close ends the body
     }
     res.keep_alive(keep_alive);
+    return true;
 }
 
 }  // namespace gw::server::proxy_detail

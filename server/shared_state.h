@@ -13,6 +13,10 @@
 #include "server/dns_cache.h"
 #include "server/metrics.h"
 
+namespace gw::middleware {
+class Registry;
+}
+
 namespace gw::server {
 
 struct SharedState {
@@ -23,6 +27,7 @@ struct SharedState {
     std::atomic<std::size_t> connections{0};              // across workers, for max_connections
     std::atomic<bool> draining{false};                    // set once by SIGTERM
     DnsCache dns;  // upstream names: workers read, the control thread refreshes
+    middleware::Registry* registry = nullptr;  // outlives the App; its members are thread-safe
 };
 
 }  // namespace gw::server
