@@ -90,17 +90,15 @@ TEST_CASE("keys of later features are refused as not supported yet", "[config][l
                        "  - name: a\n"
                        "    match: { path: /a }\n"
                        "    upstream: crm\n"
-                       "    rate_limit: []\n"
-                       "cache: { max_bytes: 1MiB }\n",
+                       "    rate_limit: []\n",
                        f);
     INFO(joined(r.errors));
     CHECK(r.config == nullptr);
-    CHECK(r.errors.size() == 4);
+    CHECK(r.errors.size() == 3);
     CHECK(has_error(r, f + ":5:3: redis.tiemout: unknown key (did you mean 'timeout'?)"));
     CHECK(has_error(r, f + ":9:26: upstreams.crm.credentials.type: "
                            "oauth2_client_credentials: not supported yet"));
     CHECK(has_error(r, f + ":14:5: routes[0].rate_limit: not supported yet"));
-    CHECK(has_error(r, f + ":15:1: cache: not supported yet"));
 }
 
 TEST_CASE("certificates must be readable PEM", "[config][loader][tls]") {
