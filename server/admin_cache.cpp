@@ -9,7 +9,9 @@ namespace gw::server {
 CachePurgeResult purge_cache(middleware::cache::SharedCache& cache, std::string_view target) {
     using boost::beast::http::status;
     auto url = boost::urls::parse_origin_form(target);
-    if (!url) return {status::bad_request, R"({"error":{"code":"bad_request","message":"bad target"}})"};
+    if (!url)
+        return {status::bad_request,
+                R"({"error":{"code":"bad_request","message":"bad target"}})"};
     middleware::cache::PurgeFilter filter;
     for (const auto& param : url->params()) {
         if (param.key == "route") {

@@ -85,8 +85,9 @@ CacheControl parse_cache_control(std::string_view value) {
         }
         std::string_view item = trim(value.substr(0, comma));
         auto eq = item.find('=');
-        apply_directive(cc, trim(item.substr(0, eq)),
-                        eq == std::string_view::npos ? std::string_view() : trim(item.substr(eq + 1)));
+        std::string_view arg = eq == std::string_view::npos ? std::string_view()
+                                                            : trim(item.substr(eq + 1));
+        apply_directive(cc, trim(item.substr(0, eq)), arg);
         if (comma == std::string_view::npos) break;
         value.remove_prefix(comma + 1);
     }

@@ -112,7 +112,8 @@ std::vector<std::string> parse_vary(std::string_view value) {
         if (name == "*") return {"*"};
         if (!name.empty()) {
             std::string lower(name);
-            for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (auto& c : lower)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             if (std::find(names.begin(), names.end(), lower) == names.end())
                 names.push_back(std::move(lower));
         }

@@ -18,7 +18,8 @@ void RouteCounters::add(Outcome o) {
 
 std::uint64_t RouteCounters::total(Outcome o) const {
     std::uint64_t n = 0;
-    for (const auto& s : stripes_) n += s.counts[static_cast<std::size_t>(o)].load(std::memory_order_relaxed);
+    for (const auto& s : stripes_)
+        n += s.counts[static_cast<std::size_t>(o)].load(std::memory_order_relaxed);
     return n;
 }
 

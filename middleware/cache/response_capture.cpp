@@ -124,8 +124,8 @@ void ResponseCapture::store(std::shared_ptr<Entry> entry) {
         key = variant_key(s_.key, entry->vary, s_.request);
     }
     // `cache` keeps the store alive until the coroutine ends.
-    auto run = []([[maybe_unused]] std::shared_ptr<SharedCache> cache, Store* store, std::string primary,
-                  EntryPtr marker, std::string key, EntryPtr entry,
+    auto run = []([[maybe_unused]] std::shared_ptr<SharedCache> cache, Store* store,
+                  std::string primary, EntryPtr marker, std::string key, EntryPtr entry,
                   FlightLease lease) -> boost::asio::awaitable<void> {
         if (marker) co_await store->put(std::move(primary), std::move(marker));
         co_await store->put(std::move(key), std::move(entry));

@@ -10,8 +10,9 @@ using std::chrono::seconds;
 
 namespace {
 
-http::request_header<> request(http::verb method, std::initializer_list<
-                                                      std::pair<const char*, const char*>> h = {}) {
+using Fields = std::initializer_list<std::pair<const char*, const char*>>;
+
+http::request_header<> request(http::verb method, Fields h = {}) {
     http::request_header<> req;
     req.method(method);
     for (auto [name, value] : h) req.insert(name, value);
@@ -71,7 +72,8 @@ TEST_CASE("what a request asks of the cache", "[cache][cache_control]") {
           RequestMode::bypass);
 }
 
-TEST_CASE("freshness: s-maxage, max-age, Expires, then the route's ttl", "[cache][cache_control]") {
+TEST_CASE("freshness: s-maxage, max-age, Expires, then the route's ttl",
+          "[cache][cache_control]") {
     const Millis ttl = seconds(30);
     auto d = store_decision(facts(200), ttl);
     CHECK(d.store);

@@ -40,7 +40,8 @@ TEST_CASE("a follower on another thread is woken when the leader ends", "[cache]
     auto woken = asio::co_spawn(follower_ioc, follower->wait(std::chrono::hours(1)),
                                 asio::use_future);
     // Run the follower's worker until the waiter is registered, then end from this thread.
-    while (follower_ioc.poll() == 0 && woken.wait_for(milliseconds(0)) != std::future_status::ready) {
+    while (follower_ioc.poll() == 0 &&
+           woken.wait_for(milliseconds(0)) != std::future_status::ready) {
     }
     std::thread worker([&] { follower_ioc.run(); });
     flights.end("k", flight);
