@@ -78,6 +78,8 @@ def cache_config(origin_url: str, spare_url: str, max_bytes: str = "64MiB") -> d
             {"name": "stale", "match": {"path": "/stale/*"}, "upstream": "spare",
              "cache": {"ttl": "1s", "stale_if_error": "5m"}},
             {"name": "plain", "match": {"path": "/plain/*"}, "upstream": "origin"},
+            {"name": "explicit", "match": {"path": "/explicit/*"}, "upstream": "origin",
+             "cache": {}},
         ],
         server={"workers": 2})
     cfg["cache"] = {"max_bytes": max_bytes}
@@ -143,6 +145,19 @@ class CacheTest(GatewayTestCase):
         self.assert_cache(self.get(path), "HIT")
         time.sleep(1.2)
         self.assert_cache(self.get(path), "MISS")
+
+    def test_without_ttl_only_upstream_freshness_counts(self) -> None:
+        self.assert_not_stored("/explicit/silent")
+        path = "/explicit/told?cc=max-age%3D60"
+        self.assert_cache(self.get(path), "MISS")
+        self.assert_cache(self.get(path), "HIT")
+
+    def test_head_miss_goes_upstream_and_stores_nothing(self) -> None:
+        r = self.get("/items/headfirst", method="HEAD")
+        self.assertEqual(r.status, 200)
+        self.assert_cache(r, "MISS")
+        self.assert_cache(self.get("/items/headfirst"), "MISS")
+        self.assert_cache(self.get("/items/headfirst", method="HEAD"), "HIT")
 
     def test_unsafe_methods_bypass(self) -> None:
         r = self.gw.request("POST", "/items/post", body=b"x")
@@ -326,6 +341,21 @@ class CacheTest(GatewayTestCase):
         self.gw.write_config(cache_config(self.origin.up.url, self.spare.up.url))
         self.assertEqual(self.gw.reload().status, 200)
         self.assert_cache(self.get("/items/reload"), "HIT")
+
+
+class AdminTokenTest(GatewayTestCase):
+    def test_purge_needs_the_admin_token(self) -> None:
+        origin = Origin()
+        self.addCleanup(origin.up.stop)
+        cfg = cache_config(origin.up.url, origin.up.url)
+        cfg["admin"]["token"] = "s3cret"
+        gw = self.start_gateway(cfg)
+        self.assertEqual(gw.get("/items/t").header("x-cache"), "MISS")
+        self.assertEqual(gw.admin("DELETE", "/cache", token="wrong").status, 401)
+        self.assertEqual(gw.get("/items/t").header("x-cache"), "HIT")
+        r = gw.admin("DELETE", "/cache?route=items")
+        self.assertEqual(r.json(), {"purged": 1})
+        self.assertEqual(gw.get("/items/t").header("x-cache"), "MISS")
 
 
 class StaleOnConnectFailureTest(GatewayTestCase):

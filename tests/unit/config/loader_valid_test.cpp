@@ -236,10 +236,14 @@ TEST_CASE("the example config/gateway.yaml loads", "[config][loader][example]") 
     REQUIRE(c.upstreams.size() == 1);
     CHECK(c.upstreams[0]->targets.at(0).host == "127.0.0.1");
     CHECK(c.upstreams[0]->targets.at(0).port == 9000);
-    CHECK(c.routes.routes().size() == 4);
+    CHECK(c.routes.routes().size() == 5);
     const RouteSpec* private_route = find_route(c, "private");
     REQUIRE(private_route);
     CHECK(private_route->steps.size() == 3);  // ip, auth, allow
+    CHECK(c.cache.max_bytes == 64u * 1024 * 1024);
+    const RouteSpec* catalog = find_route(c, "demo-catalog");
+    REQUIRE(catalog);
+    REQUIRE_FALSE(catalog->steps.empty());
     const RouteSpec* demo = find_route(c, "demo");
     REQUIRE(demo);
     CHECK(demo->rewrite.strip_prefix == "/demo");
