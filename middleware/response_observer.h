@@ -22,7 +22,8 @@ public:
     virtual bool on_head(const boost::beast::http::response_header<>& head) = 0;
     // A piece of the response body as it goes downstream.
     virtual void on_body(std::string_view piece) = 0;
-    // The whole response went through. Not called when the relay broke off.
+    // The whole response arrived from the upstream (called before its last piece goes
+    // downstream). Not called when the relay broke off.
     virtual void on_end() = 0;
     // No response came (connect failure, reset, timeout) or the exchange failed before one.
     // True: send replacement() instead of the 502/504.

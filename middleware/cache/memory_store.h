@@ -39,6 +39,10 @@ public:
 
     boost::asio::awaitable<EntryPtr> get(std::string key) override;
     boost::asio::awaitable<void> put(std::string key, EntryPtr entry) override;
+    bool put_at_once(std::string& key, EntryPtr& entry) override {
+        put_now(std::move(key), std::move(entry));
+        return true;
+    }
     boost::asio::awaitable<std::size_t> purge(PurgeFilter filter) override;
 
     std::size_t bytes() const;

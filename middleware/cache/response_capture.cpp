@@ -123,6 +123,14 @@ void ResponseCapture::store(std::shared_ptr<Entry> entry) {
         marker = std::move(m);
         key = variant_key(s_.key, entry->vary, s_.request);
     }
+    // A store without I/O takes both now (a store answers put_at_once the same way every time).
+    std::string primary = s_.key;
+    EntryPtr stored = std::move(entry);
+    if ((!marker || s_.store->put_at_once(primary, marker)) &&
+        s_.store->put_at_once(key, stored)) {
+        s_.lease.release();
+        return;
+    }
     // `cache` keeps the store alive until the coroutine ends.
     auto run = []([[maybe_unused]] std::shared_ptr<SharedCache> cache, Store* store,
                   std::string primary, EntryPtr marker, std::string key, EntryPtr entry,
@@ -133,7 +141,7 @@ void ResponseCapture::store(std::shared_ptr<Entry> entry) {
     };
     boost::asio::co_spawn(s_.executor,
                           run(s_.cache, s_.store, s_.key, std::move(marker), std::move(key),
-                              std::move(entry), std::move(s_.lease)),
+                              std::move(stored), std::move(s_.lease)),
                           log::on_exception("cache store failed"));
 }
 

@@ -26,6 +26,9 @@ public:
     virtual boost::asio::awaitable<EntryPtr> get(std::string key) = 0;
     // Stores entry under key, replacing what was there; may drop it (too large, failure).
     virtual boost::asio::awaitable<void> put(std::string key, EntryPtr entry) = 0;
+    // For stores that need no I/O (memory): stores at once and returns true, so the entry is
+    // there before the response that made it ends. Others return false: use put().
+    virtual bool put_at_once(std::string&, EntryPtr&) { return false; }
     // Removes the matching entries; returns how many.
     virtual boost::asio::awaitable<std::size_t> purge(PurgeFilter filter) = 0;
 };

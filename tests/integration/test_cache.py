@@ -358,6 +358,63 @@ class AdminTokenTest(GatewayTestCase):
         self.assertEqual(gw.get("/items/t").header("x-cache"), "MISS")
 
 
+ALICE_KEY = "alice-key-0123456789abcdef"
+BOB_KEY = "bob-key-0123456789abcdefgh"
+
+
+class ConsumerIsolationTest(GatewayTestCase):
+    """On an authenticated route each consumer has its own entries unless shared: true."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.origin = Origin()
+        cls.addClassCleanup(cls.origin.up.stop)
+        cfg = base_config(
+            upstreams={"origin": {"targets": [{"url": cls.origin.up.url}]}},
+            routes=[
+                {"name": "mine", "match": {"path": "/mine/*"}, "upstream": "origin",
+                 "auth": ["keys"], "cache": {"ttl": "30s"}},
+                {"name": "common", "match": {"path": "/common/*"}, "upstream": "origin",
+                 "auth": ["keys"], "cache": {"ttl": "30s", "shared": True}},
+            ],
+            server={"workers": 2})
+        cfg["consumers"] = [{"name": "alice", "api_keys": [ALICE_KEY]},
+                            {"name": "bob", "api_keys": [BOB_KEY]}]
+        cfg["authenticators"] = {"keys": {"type": "api_key", "header": "x-api-key"}}
+        cls.gw = Gateway(cfg)
+        cls.addClassCleanup(cls.gw.stop)
+
+    def as_(self, key: str, path: str):
+        return self.gw.get(path, {"X-Api-Key": key})
+
+    def test_one_consumer_never_gets_anothers_entry(self) -> None:
+        alice = self.as_(ALICE_KEY, "/mine/profile")
+        bob = self.as_(BOB_KEY, "/mine/profile")
+        self.assertEqual((alice.header("x-cache"), bob.header("x-cache")), ("MISS", "MISS"))
+        self.assertNotEqual(alice.body, bob.body)
+        alice2 = self.as_(ALICE_KEY, "/mine/profile")
+        bob2 = self.as_(BOB_KEY, "/mine/profile")
+        self.assertEqual((alice2.header("x-cache"), bob2.header("x-cache")), ("HIT", "HIT"))
+        self.assertEqual(alice2.body, alice.body)
+        self.assertEqual(bob2.body, bob.body)
+        self.assertEqual(self.origin.count("/mine/profile"), 2)
+
+    def test_refused_callers_never_see_an_entry(self) -> None:
+        self.assertEqual(self.as_(ALICE_KEY, "/mine/secret").status, 200)
+        for headers in ({}, {"X-Api-Key": "wrong-key-0123456789abcdef"}):
+            r = self.gw.get("/mine/secret", headers)
+            self.assertEqual(r.status, 401, r)
+            self.assertEqual(r.header("x-cache"), "BYPASS")
+            self.assertNotIn(b"/mine/secret", r.body)
+
+    def test_shared_route_has_one_entry_for_all(self) -> None:
+        alice = self.as_(ALICE_KEY, "/common/news")
+        bob = self.as_(BOB_KEY, "/common/news")
+        self.assertEqual((alice.header("x-cache"), bob.header("x-cache")), ("MISS", "HIT"))
+        self.assertEqual(alice.body, bob.body)
+        self.assertEqual(self.origin.count("/common/news"), 1)
+
+
 class StaleOnConnectFailureTest(GatewayTestCase):
     def test_stale_copy_stands_in_for_a_refused_connection(self) -> None:
         origin = Origin()
