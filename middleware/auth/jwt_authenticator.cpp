@@ -56,23 +56,23 @@ boost::asio::awaitable<AuthResult> JwtAuthenticator::authenticate(const RequestC
     auto bearer = bearer_token(req);
     if (!bearer) co_return AuthResult::absent();
     std::string why;
-    auto token = parse_jwt(*bearer, why);
-    if (!token) co_return invalid(std::move(why));
+    JwtToken token;
+    if (!parse_jwt(*bearer, token, why)) co_return invalid(std::move(why));
     // "none", unknown names and algorithms this authenticator does not list all stop here.
-    auto alg = parse_jwt_alg(token->alg);
+    auto alg = parse_jwt_alg(token.alg);
     if (!alg || !allowed(*alg)) co_return invalid("token algorithm is not accepted");
-    auto keys = co_await key_set(token->kid);
+    auto keys = co_await key_set(token.kid);
     if (!keys) {
         AuthResult r;
         r.status = AuthResult::Status::unavailable;
         r.message = "token signing keys are not available yet";  // the reason is in the log
         co_return r;
     }
-    if (!token->kid.empty() && !keys->has_kid(token->kid)) {
+    if (!token.kid.empty() && !keys->has_kid(token.kid)) {
         co_return invalid("token key id is not known");
     }
-    if (!verified(*keys, *token, *alg)) co_return invalid("token signature is not valid");
-    co_return check_claims(token->payload, config_.rules, config_.clock());
+    if (!verified(*keys, token, *alg)) co_return invalid("token signature is not valid");
+    co_return check_claims(token.payload, config_.rules, config_.clock());
 }
 
 void JwtAuthenticator::strip_credential(RequestHead& req, std::string&) const {

@@ -1,5 +1,7 @@
 #include "middleware/auth/jwt_token.h"
 
+#include <optional>
+
 #include "middleware/auth/base64url.h"
 
 namespace gw::middleware::auth {
@@ -27,7 +29,9 @@ std::optional<std::string> string_field(const rapidjson::Document& doc, const ch
 
 bool parse_header(std::string_view part, JwtToken& out, std::string& why) {
     auto text = base64url_decode(part, kMaxTokenBytes);
-    rapidjson::Document header;
+    char buffer[1024];
+    rapidjson::MemoryPoolAllocator<> allocator(buffer, sizeof buffer, sizeof buffer);
+    rapidjson::Document header(&allocator);
     if (!text || !parse_object(*text, header)) {
         why = "token header is not base64url-encoded JSON";
         return false;
@@ -51,32 +55,31 @@ bool parse_header(std::string_view part, JwtToken& out, std::string& why) {
 
 }  // namespace
 
-std::optional<JwtToken> parse_jwt(std::string_view token, std::string& why) {
+bool parse_jwt(std::string_view token, JwtToken& out, std::string& why) {
     if (token.size() > kMaxTokenBytes) {
         why = "token too large";
-        return std::nullopt;
+        return false;
     }
     const auto dot1 = token.find('.');
     const auto dot2 = dot1 == token.npos ? token.npos : token.find('.', dot1 + 1);
     if (dot2 == token.npos || token.find('.', dot2 + 1) != token.npos) {
         why = "token is not three dot-separated parts";
-        return std::nullopt;
+        return false;
     }
-    JwtToken out;
-    if (!parse_header(token.substr(0, dot1), out, why)) return std::nullopt;
+    if (!parse_header(token.substr(0, dot1), out, why)) return false;
     auto payload = base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1), kMaxTokenBytes);
     if (!payload || !parse_object(*payload, out.payload)) {
         why = "token payload is not base64url-encoded JSON";
-        return std::nullopt;
+        return false;
     }
     auto signature = base64url_decode(token.substr(dot2 + 1), kMaxSignatureBytes);
     if (!signature) {
         why = "token signature is not base64url";
-        return std::nullopt;
+        return false;
     }
     out.signing_input = token.substr(0, dot2);
     out.signature = std::move(*signature);
-    return out;
+    return true;
 }
 
 }  // namespace gw::middleware::auth

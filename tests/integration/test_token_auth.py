@@ -51,7 +51,11 @@ class JwtTest(GatewayTestCase):
         cls.addClassCleanup(cls.idp.stop)
         cls.up = Upstream()
         cls.addClassCleanup(cls.up.stop)
-        cls.gw = Gateway(config(cls.up.url, {"idp": jwt_authenticator(cls.idp)}))
+        cfg = config(cls.up.url, {"idp": jwt_authenticator(cls.idp)})
+        cfg["routes"].append({"name": "scoped", "match": {"path": "/scoped/*"},
+                              "upstream": "backend", "auth": ["idp"],
+                              "allow": {"scopes": ["orders:write"]}})
+        cls.gw = Gateway(cfg)
         cls.addClassCleanup(cls.gw.stop)
 
     def setUp(self) -> None:
@@ -61,7 +65,7 @@ class JwtTest(GatewayTestCase):
         r = self.gw.get("/idp/orders", headers=bearer(self.idp.token()))
         self.assertEqual(r.status, 200, r)
         seen = self.up.last()
-        self.assertEqual(seen.target, "/idp/orders")
+        self.assertEqual(seen.path, "/idp/orders")
         self.assertIsNone(seen.header("authorization"))  # the caller's token stays here
 
     def test_missing_token_is_401_with_challenge(self) -> None:
@@ -85,6 +89,13 @@ class JwtTest(GatewayTestCase):
                 self.assert_error(self.gw.get("/idp/orders", headers=bearer(t)), 401,
                                   "invalid_token")
         self.assertEqual(self.up.seen(), [])
+
+    def test_token_scopes_reach_allow(self) -> None:
+        r = self.gw.get("/scoped/x", headers=bearer(self.idp.token(scope="orders:read")))
+        self.assert_error(r, 403, "forbidden")
+        r = self.gw.get("/scoped/x",
+                        headers=bearer(self.idp.token(scope="orders:read orders:write")))
+        self.assertEqual(r.status, 200, r)
 
     def test_wrong_audience_is_refused(self) -> None:
         r = self.gw.get("/idp/orders", headers=bearer(self.idp.token(aud="billing")))
@@ -112,7 +123,7 @@ class JwksUnreachableTest(GatewayTestCase):
         gw = self.start_gateway(config(up.url, {"idp": jwt_authenticator(idp, jwks_url=url)}))
         r = gw.get("/idp/x", headers=bearer(idp.token()))
         self.assert_error(r, 503, "auth_unavailable")
-        self.assertNotIn(idp.token()[:20], r.text())
+        self.assertNotIn(idp.token()[:20], r.text)
         line = wait_for(lambda: [l for l in gw.stderr_text().splitlines()
                                  if "jwks fetch failed" in l and url in l],
                         what="the jwks failure log line")[0]
@@ -131,24 +142,31 @@ class IntrospectionTest(GatewayTestCase):
                  "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "cache": "60s"}
         cls.gw = Gateway(config(cls.up.url, {
             "intro": intro,
-            "badclient": {**intro, "client_secret": "wrong-secret-xyzzy"},
+            "badclient": {**intro, "client_id": "nobody", "client_secret": "wrong-secret-xyzzy"},
         }))
         cls.addClassCleanup(cls.gw.stop)
 
     def calls(self) -> int:
         return self.idp.stats()["introspect"]
 
+    def fresh_token(self, scope: str) -> str:
+        # Tokens minted in the same second with the same claims are the same bytes: a scope
+        # of its own keeps each test's token (and its cache entry) apart.
+        return self.idp.token(scope=scope)
+
     def test_active_token_accepted_and_cached(self) -> None:
-        token = self.idp.token(scope="orders:read orders:write")
+        token = self.fresh_token("orders:read orders:write")
         before = self.calls()
         for _ in range(3):
             r = self.gw.get("/intro/orders", headers=bearer(token))
             self.assertEqual(r.status, 200, r)
         self.assertEqual(self.calls(), before + 1)
-        self.assertIsNone(self.up.last().header("authorization"))
+        seen = self.up.last()
+        self.assertIsNone(seen.header("authorization"))
+        self.assertEqual(seen.header("x-auth-subject"), "client")  # the provider's `sub`
 
     def test_inactive_token_refused_and_cached(self) -> None:
-        token = self.idp.token()
+        token = self.fresh_token("revoked")
         self.idp.revoke(token)
         before = self.calls()
         for _ in range(2):
@@ -157,7 +175,7 @@ class IntrospectionTest(GatewayTestCase):
         self.assertEqual(self.calls(), before + 1)
 
     def test_provider_refusing_the_gateway_is_503(self) -> None:
-        r = self.gw.get("/badclient/x", headers=bearer(self.idp.token()))
+        r = self.gw.get("/badclient/x", headers=bearer(self.fresh_token("bad-client")))
         self.assert_error(r, 503, "auth_unavailable")
         wait_for(lambda: "token introspection failed" in self.gw.stderr_text(),
                  what="the introspection failure log line")
