@@ -8,6 +8,7 @@
 #include "config/sections.h"
 #include "middleware/auth/introspection_authenticator.h"
 #include "middleware/auth/jwks.h"
+#include "middleware/auth/jwks_metrics.h"
 #include "middleware/auth/jwt_authenticator.h"
 #include "middleware/registry.h"
 #include "server/http_client.h"
@@ -153,6 +154,9 @@ std::shared_ptr<auth::JwksSource> jwks_source(const Context& ctx, auth::JwksSour
     if (!slot->source) {
         slot->source = std::make_shared<auth::JwksSource>(std::move(o), real_fetch());
         ctx.registry->on_start([s = slot->source](const auto& ex) { s->start(ex); });
+        auto metrics = ctx.registry->state<auth::JwksMetrics>("jwks");
+        metrics->add(slot->source);
+        ctx.registry->add_metrics("jwks", [metrics](std::string& out) { metrics->render(out); });
     }
     return slot->source;
 }

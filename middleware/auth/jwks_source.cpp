@@ -94,6 +94,9 @@ asio::awaitable<void> JwksSource::fetch_once() {
 
 void JwksSource::finish(std::shared_ptr<const KeySet> set, std::string why) {
     const bool had_keys = keys() != nullptr;
+    const bool failed = set == nullptr;
+    // Counted before the log line, so that whoever reads the log sees the count too.
+    (failed ? failures_ : successes_).fetch_add(1, std::memory_order_relaxed);
     if (set) {
         log::info("jwks loaded", {{"url", options_.url},
                                   {"keys", std::to_string(set->keys.size())}});
@@ -111,7 +114,6 @@ void JwksSource::finish(std::shared_ptr<const KeySet> set, std::string why) {
         last_error_ = std::move(why);
         waiters.swap(waiters_);
     }
-    attempts_.fetch_add(1, std::memory_order_relaxed);
     for (auto& w : waiters) {
         asio::post(w.executor, [t = std::move(w.timer)] {
             if (auto timer = t.lock()) timer->cancel();

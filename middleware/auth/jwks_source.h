@@ -50,8 +50,9 @@ public:
     std::shared_ptr<const KeySet> keys() const { return keys_.load(std::memory_order_acquire); }
     // Why the last fetch failed, "" after a success or before any. Any thread.
     std::string last_error() const;
-    // Fetch attempts completed so far (tests, logs). Any thread.
-    std::uint64_t attempts() const { return attempts_.load(std::memory_order_relaxed); }
+    // Completed fetches that gave a key set, and those that did not (metrics). Any thread.
+    std::uint64_t successes() const { return successes_.load(std::memory_order_relaxed); }
+    std::uint64_t failures() const { return failures_.load(std::memory_order_relaxed); }
     const Options& options() const { return options_; }
 
     // Starts the refresh loop on the control thread's executor; the first fetch begins now.
@@ -81,7 +82,8 @@ private:
     const Options options_;
     const FetchFn fetch_;
     std::atomic<std::shared_ptr<const KeySet>> keys_;
-    std::atomic<std::uint64_t> attempts_{0};
+    std::atomic<std::uint64_t> successes_{0};
+    std::atomic<std::uint64_t> failures_{0};
 
     mutable std::mutex mutex_;  // guards the members below
     bool started_ = false;

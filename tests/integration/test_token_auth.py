@@ -129,6 +129,10 @@ class JwksUnreachableTest(GatewayTestCase):
                         what="the jwks failure log line")[0]
         self.assertIn("503", json.loads(line)["effect"])
         self.assertEqual(up.seen(), [])
+        metrics = gw.metrics()
+        self.assertGreaterEqual(metrics.value("gateway_jwks_fetches_total", url=url,
+                                              result="error"), 1)
+        self.assertEqual(metrics.value("gateway_jwks_keys", url=url), 0)
 
 
 class IntrospectionTest(GatewayTestCase):

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include "middleware/auth/jwks_metrics.h"
 #include "middleware/auth/jwt_authenticator.h"
 #include "token_minting.h"
 
@@ -139,6 +140,16 @@ TEST_CASE("jwks source: a failed fetch keeps the last good keys", "[auth][jwks_s
     CHECK(f.check(test::rsa_key2(), "c").status == Status::failed);
     CHECK(f.source->last_error() == "no usable signing key in the key set");
     CHECK(f.check(test::rsa_key(), "a").status == Status::ok);
+    JwksMetrics metrics;
+    metrics.add(f.source);
+    std::string text;
+    metrics.render(text);
+    const std::string url = "url=\"http://127.0.0.1:1/jwks\"";
+    CHECK(text.find("gateway_jwks_fetches_total{" + url + ",result=\"ok\"} 1\n") !=
+          std::string::npos);
+    CHECK(text.find("gateway_jwks_fetches_total{" + url + ",result=\"error\"} 2\n") !=
+          std::string::npos);
+    CHECK(text.find("gateway_jwks_keys{" + url + "} 1\n") != std::string::npos);
 }
 
 TEST_CASE("jwks source: never fetched answers unavailable", "[auth][jwks_source]") {
