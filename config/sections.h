@@ -33,6 +33,8 @@ void parse_credentials(const Context& ctx, const Value& v, Credentials& out);
 void parse_retry(const Context& ctx, const Value& v, RetryPolicy& out);
 void parse_circuit_breaker(const Context& ctx, const Value& v, BreakerPolicy& out);
 void parse_health_check(const Context& ctx, const Value& v, HealthCheck& out);
+// tls: of an outbound https:// call (upstreams, JWKS, introspection).
+void parse_upstream_tls(const Context& ctx, const Value& v, UpstreamTls& out);
 
 // Route names seen so far (all files), for "already defined at" errors.
 using NameMarks = std::map<std::string, SourceMark>;

@@ -80,22 +80,6 @@ std::string pem_path(const Context& ctx, const MapReader& r, std::string_view ke
     return check_pem(ctx, *s, resolved, kind) ? resolved : "";
 }
 
-void parse_tls(const Context& ctx, const Value& v, UpstreamTls& out) {
-    MapReader r(ctx, v, {{"verify", "ca_file", "sni", "cert_file", "key_file"}, {}});
-    if (auto b = r.boolean("verify")) out.verify = *b;
-    if (auto s = r.string("sni")) out.sni = *s;
-    out.ca_file = pem_path(ctx, r, "ca_file", PemKind::certificate);
-    out.cert_file = pem_path(ctx, r, "cert_file", PemKind::certificate);
-    out.key_file = pem_path(ctx, r, "key_file", PemKind::private_key);
-    // A client certificate is only usable with its key, and the other way round.
-    if (r.has("cert_file") != r.has("key_file")) {
-        r.require("cert_file");
-        r.require("key_file");
-    } else if (!out.cert_file.empty() && !out.key_file.empty()) {
-        check_key_matches(ctx, out.cert_file, *r.scalar("key_file"), out.key_file);
-    }
-}
-
 void parse_timeouts(const Context& ctx, const Value& v, Upstream& out) {
     MapReader r(ctx, v, {{"connect", "response"}, {}});
     if (auto d = r.duration("connect", true)) out.connect_timeout = *d;
@@ -133,7 +117,7 @@ void parse_upstream(const Context& ctx, const Value& v, Upstream& out) {
     parse_balance(r, out);
     if (auto t = r.find("timeouts")) parse_timeouts(ctx, *t, out);
     if (auto k = r.find("keepalive")) parse_keepalive(ctx, *k, out);
-    if (auto t = r.find("tls")) parse_tls(ctx, *t, out.tls);
+    if (auto t = r.find("tls")) parse_upstream_tls(ctx, *t, out.tls);
     if (auto c = r.find("credentials")) parse_credentials(ctx, *c, out.credentials);
     if (auto t = r.find("retry")) parse_retry(ctx, *t, out.retry);
     if (auto c = r.find("circuit_breaker"))
@@ -143,6 +127,22 @@ void parse_upstream(const Context& ctx, const Value& v, Upstream& out) {
 }
 
 }  // namespace
+
+void parse_upstream_tls(const Context& ctx, const Value& v, UpstreamTls& out) {
+    MapReader r(ctx, v, {{"verify", "ca_file", "sni", "cert_file", "key_file"}, {}});
+    if (auto b = r.boolean("verify")) out.verify = *b;
+    if (auto s = r.string("sni")) out.sni = *s;
+    out.ca_file = pem_path(ctx, r, "ca_file", PemKind::certificate);
+    out.cert_file = pem_path(ctx, r, "cert_file", PemKind::certificate);
+    out.key_file = pem_path(ctx, r, "key_file", PemKind::private_key);
+    // A client certificate is only usable with its key, and the other way round.
+    if (r.has("cert_file") != r.has("key_file")) {
+        r.require("cert_file");
+        r.require("key_file");
+    } else if (!out.cert_file.empty() && !out.key_file.empty()) {
+        check_key_matches(ctx, out.cert_file, *r.scalar("key_file"), out.key_file);
+    }
+}
 
 void parse_upstreams(const Context& ctx, const Value& v, UpstreamMap& out) {
     for (const auto& [name, value] : read_entries(ctx, v)) {

@@ -1,0 +1,141 @@
+#include "middleware/auth/introspection_authenticator.h"
+
+#include <algorithm>
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <rapidjson/document.h>
+
+#include "middleware/auth/base64url.h"
+#include "middleware/auth/bearer_token.h"
+#include "middleware/auth/jwt_token.h"
+#include "server/log.h"
+
+namespace gw::middleware::auth {
+namespace {
+
+constexpr std::size_t kMaxAnswerBytes = 64 * 1024;
+
+std::string form_encode(std::string_view s) {
+    return boost::urls::encode(s, boost::urls::unreserved_chars);
+}
+
+AuthResult refuse(std::string_view code, std::string message) {
+    AuthResult r;
+    r.status = AuthResult::Status::failed;
+    r.code = code;
+    r.message = std::move(message);
+    return r;
+}
+
+AuthResult to_result(const IntrospectionAnswer& a, std::int64_t now) {
+    if (!a.active) return refuse("invalid_token", "token is not active");
+    if (a.token_exp != 0 && now >= a.token_exp) return refuse("token_expired", "token has expired");
+    AuthResult ok;
+    ok.status = AuthResult::Status::ok;
+    ok.subject = a.subject;
+    ok.scopes = a.scopes;
+    return ok;
+}
+
+std::string member_string(const rapidjson::Value& doc, const char* name) {
+    auto it = doc.FindMember(name);
+    if (it == doc.MemberEnd() || !it->value.IsString()) return "";
+    return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+}  // namespace
+
+std::optional<IntrospectionAnswer> parse_introspection(std::string_view json) {
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
+    if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+    auto active = doc.FindMember("active");
+    if (active == doc.MemberEnd() || !active->value.IsBool()) return std::nullopt;
+    IntrospectionAnswer a;
+    a.active = active->value.GetBool();
+    if (!a.active) return a;  // RFC 7662 2.2: nothing else in an inactive answer counts
+    auto exp = doc.FindMember("exp");
+    if (exp != doc.MemberEnd() && exp->value.IsNumber()) {
+        a.token_exp = static_cast<std::int64_t>(exp->value.GetDouble());
+    }
+    a.subject = member_string(doc, "sub");
+    a.client_id = member_string(doc, "client_id");
+    a.scopes = read_scopes(doc);
+    return a;
+}
+
+IntrospectionAuthenticator::IntrospectionAuthenticator(IntrospectionConfig config)
+    : config_(std::move(config)),
+      // RFC 6749 2.3.1: id and secret are form-encoded before they are joined.
+      authorization_("Basic " + base64_encode(form_encode(config_.client_id) + ":" +
+                                              form_encode(config_.client_secret))) {}
+
+boost::asio::awaitable<AuthResult> IntrospectionAuthenticator::authenticate(
+    const RequestContext&, const RequestHead& req) const {
+    auto token = bearer_token(req);
+    if (!token) co_return AuthResult::absent();
+    if (token->empty() || token->size() > kMaxTokenBytes) {
+        co_return refuse("invalid_token", "token is empty or too large");
+    }
+    const auto key = IntrospectionCache::key_of(*token);
+    if (auto hit = config_.cache->find(key, config_.clock())) {
+        co_return to_result(*hit, config_.clock());
+    }
+    auto answer = co_await ask(*token);
+    const std::int64_t now = config_.clock();
+    if (!answer) {
+        AuthResult r;
+        r.status = AuthResult::Status::unavailable;
+        r.message = "token introspection is not available";
+        co_return r;
+    }
+    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config_.cache_ttl).count();
+    std::int64_t until = now + ttl;
+    if (answer->active && answer->token_exp != 0) until = std::min(until, answer->token_exp);
+    AuthResult result = to_result(*answer, now);
+    config_.cache->store(key, std::move(*answer), until, now);
+    co_return result;
+}
+
+boost::asio::awaitable<std::optional<IntrospectionAnswer>> IntrospectionAuthenticator::ask(
+    std::string_view token) const {
+    server::FetchRequest req;
+    req.method = "POST";
+    req.url = config_.url;
+    req.headers = {{"content-type", "application/x-www-form-urlencoded"},
+                   {"accept", "application/json"},
+                   {"authorization", authorization_}};
+    req.body = "token=" + form_encode(token) + "&token_type_hint=access_token";
+    req.timeout = config_.timeout;
+    req.tls = config_.tls;
+    req.max_body = kMaxAnswerBytes;
+    auto res = co_await config_.fetch(co_await boost::asio::this_coro::executor, std::move(req));
+    if (res.error) {
+        log_failure(res.what.empty() ? res.error.message() : res.what);
+        co_return std::nullopt;
+    }
+    if (res.response.status != 200) {
+        log_failure("status " + std::to_string(res.response.status));
+        co_return std::nullopt;
+    }
+    auto answer = parse_introspection(res.response.body);
+    if (!answer) log_failure("answer is not a JSON object with a boolean active");
+    co_return answer;
+}
+
+// At most one line a second per authenticator: an outage must not flood the log.
+void IntrospectionAuthenticator::log_failure(std::string_view why) const {
+    const std::int64_t now = unix_now();
+    std::int64_t last = last_failure_log_.load(std::memory_order_relaxed);
+    if (now == last || !last_failure_log_.compare_exchange_strong(last, now)) return;
+    log::warn("token introspection failed",
+              {{"authenticator", config_.name}, {"url", config_.url}, {"reason", why}});
+}
+
+void IntrospectionAuthenticator::strip_credential(RequestHead& req, std::string&) const {
+    strip_bearer(req);
+}
+
+}  // namespace gw::middleware::auth

@@ -1,0 +1,58 @@
+// `type: oauth2_introspection` (RFC 7662): a bearer token checked at the identity provider's
+// introspection endpoint (POST token=..., client_secret_basic), the answer cached for `cache`
+// but never past the token's exp. Inactive tokens are refused; a provider that cannot be
+// reached or answers nonsense makes the request 503 (unavailable), never a pass. Immutable after
+// load, shared by every worker; the cache is thread-safe (introspection_cache.h) and the call
+// runs on the requesting worker's executor.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "middleware/auth/authenticator.h"
+#include "middleware/auth/introspection_cache.h"
+#include "middleware/auth/jwks_source.h"
+#include "middleware/auth/token_claims.h"
+
+namespace gw::middleware::auth {
+
+struct IntrospectionConfig {
+    std::string name;
+    std::string url;
+    std::string client_id;
+    std::string client_secret;
+    config::Duration cache_ttl = std::chrono::seconds(60);  // 0: every request asks
+    config::Duration timeout = std::chrono::seconds(5);
+    config::UpstreamTls tls;
+    std::shared_ptr<IntrospectionCache> cache;  // never null
+    FetchFn fetch;
+    std::function<std::int64_t()> clock = unix_now;  // Unix seconds; tests inject their own
+};
+
+class IntrospectionAuthenticator final : public Authenticator {
+public:
+    explicit IntrospectionAuthenticator(IntrospectionConfig config);
+
+    std::string_view name() const override { return config_.name; }
+    std::string_view challenge() const override { return "Bearer realm=\"gateway\""; }
+    boost::asio::awaitable<AuthResult> authenticate(const RequestContext& ctx,
+                                                    const RequestHead& req) const override;
+    void strip_credential(RequestHead& req, std::string& query) const override;
+
+private:
+    boost::asio::awaitable<std::optional<IntrospectionAnswer>> ask(std::string_view token) const;
+    void log_failure(std::string_view why) const;
+
+    const IntrospectionConfig config_;
+    const std::string authorization_;  // "Basic base64(id:secret)", built once
+    mutable std::atomic<std::int64_t> last_failure_log_{0};
+};
+
+// The provider's JSON answer; nullopt when it is not an object with a boolean "active".
+std::optional<IntrospectionAnswer> parse_introspection(std::string_view json);
+
+}  // namespace gw::middleware::auth
