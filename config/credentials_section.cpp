@@ -46,7 +46,8 @@ void read_basic_credential(const Context& ctx, const MapReader& r, Credentials& 
 
 }  // namespace
 
-void parse_credentials(const Context& ctx, const Value& v, Credentials& out) {
+void parse_credentials(const Context& ctx, const Value& v, const std::string& upstream,
+                       Credentials& out) {
     if (!v.node.IsMap() && !v.node.IsNull()) {
         MapReader report(ctx, v, {});  // reports "expected a mapping"
         return;
@@ -54,7 +55,7 @@ void parse_credentials(const Context& ctx, const Value& v, Credentials& out) {
     auto type = read_type(ctx, v);
     if (!type) return;
     if (type->text == "oauth2_client_credentials") {
-        ctx.errors.add(type->mark, type->path, "oauth2_client_credentials: not supported yet");
+        parse_oauth2_client(ctx, v, upstream, out);
         return;
     }
     static const std::map<std::string, KeySpec> kSpecs = {
@@ -66,7 +67,8 @@ void parse_credentials(const Context& ctx, const Value& v, Credentials& out) {
     auto spec = kSpecs.find(type->text);
     if (spec == kSpecs.end()) {
         ctx.errors.add(type->mark, type->path,
-                       "expected bearer | header | basic | query, got '" + type->text + "'");
+                       "expected bearer | header | basic | query | oauth2_client_credentials, "
+                       "got '" + type->text + "'");
         return;
     }
     MapReader r(ctx, v, spec->second);

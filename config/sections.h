@@ -28,13 +28,17 @@ const RedisConfig* require_redis(const Context& ctx, const Scalar& store);
 // naming it do not add a misleading "unknown upstream" on top.
 using UpstreamMap = std::map<std::string, std::shared_ptr<Upstream>>;
 void parse_upstreams(const Context& ctx, const Value& v, UpstreamMap& out);
-void parse_credentials(const Context& ctx, const Value& v, Credentials& out);
+void parse_credentials(const Context& ctx, const Value& v, const std::string& upstream,
+                       Credentials& out);
 // An upstream's retry:, circuit_breaker: and health_check: (config/resilience_section.cpp).
 void parse_retry(const Context& ctx, const Value& v, RetryPolicy& out);
 void parse_circuit_breaker(const Context& ctx, const Value& v, BreakerPolicy& out);
 void parse_health_check(const Context& ctx, const Value& v, HealthCheck& out);
 // tls: of an outbound https:// call (upstreams, JWKS, introspection).
 void parse_upstream_tls(const Context& ctx, const Value& v, UpstreamTls& out);
+// credentials of type oauth2_client_credentials (config/oauth2_client_section.cpp).
+void parse_oauth2_client(const Context& ctx, const Value& v, const std::string& upstream,
+                         Credentials& out);
 
 // Route names seen so far (all files), for "already defined at" errors.
 using NameMarks = std::map<std::string, SourceMark>;

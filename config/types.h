@@ -20,6 +20,9 @@ class Step;  // middleware/step.h
 namespace gw::server {
 class TargetState;  // server/target_state.h: health and breaker state shared by workers
 }
+namespace gw::middleware::oauth2_client {
+class TokenSource;  // middleware/oauth2_client/token_source.h
+}
 
 namespace gw::config {
 
@@ -112,11 +115,27 @@ struct UpstreamTls {
     std::string key_file;
 };
 
+// credentials type oauth2_client_credentials: where and how the gateway gets its access token.
+struct OAuth2Client {
+    enum class AuthMethod { client_secret_basic, client_secret_post };
+    std::string token_url;  // http:// or https://
+    std::string client_id;
+    std::string client_secret;
+    std::vector<std::string> scopes;  // sent space-separated; none: no scope parameter
+    std::string audience;             // "" none
+    AuthMethod auth_method = AuthMethod::client_secret_basic;
+    std::optional<Duration> refresh_before;  // none: min(30s, 10% of the token's lifetime)
+    UpstreamTls tls;                         // for an https:// token_url
+};
+
 struct Credentials {
-    enum class Type { none, bearer, header, basic, query };
+    enum class Type { none, bearer, header, basic, query, oauth2 };
     Type type = Type::none;
     std::string name;   // header: header name (lower-case); query: parameter name
     std::string value;  // bearer: token; header/query: value; basic: "user:password"
+    // oauth2: fetches and caches the access token; shared by every snapshot whose settings are
+    // the same (kept in middleware::Registry), so a reload keeps the token.
+    std::shared_ptr<middleware::oauth2_client::TokenSource> token_source;
 };
 
 // retry: what failed attempts are tried again. attempts counts every try, the first included.

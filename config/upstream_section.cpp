@@ -118,7 +118,7 @@ void parse_upstream(const Context& ctx, const Value& v, Upstream& out) {
     if (auto t = r.find("timeouts")) parse_timeouts(ctx, *t, out);
     if (auto k = r.find("keepalive")) parse_keepalive(ctx, *k, out);
     if (auto t = r.find("tls")) parse_upstream_tls(ctx, *t, out.tls);
-    if (auto c = r.find("credentials")) parse_credentials(ctx, *c, out.credentials);
+    if (auto c = r.find("credentials")) parse_credentials(ctx, *c, out.name, out.credentials);
     if (auto t = r.find("retry")) parse_retry(ctx, *t, out.retry);
     if (auto c = r.find("circuit_breaker"))
         parse_circuit_breaker(ctx, *c, out.circuit_breaker.emplace());

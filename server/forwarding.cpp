@@ -222,7 +222,8 @@ void apply_credentials(const config::Credentials& c, http::fields& fields) {
             fields.set(http::field::authorization, "Basic " + encoded);
             break;
         }
-        case T::query:
+        case T::query:   // in the target: append_query_credential
+        case T::oauth2:  // a fetched token: set by the proxy (oauth2_client::TokenSource)
         case T::none:
             break;
     }

@@ -62,6 +62,7 @@ struct Call {
     bool stale_retry;  // a pooled connection found closed may be retried on a fresh one
     KeptBody kept;
     RetryGate gate;
+    SentToken token;  // the upstream's OAuth2 token, when it has oauth2 credentials
 };
 
 // One attempt at one target over a pooled or new connection.
@@ -74,7 +75,13 @@ struct Attempt {
 template <class Down>
 asio::awaitable<Exchange> exchange_on(Call<Down>& c, UpstreamConnection& conn) {
     co_return co_await exchange_over(c.down, c.down_buffer, c.parser, conn, c.buf, c.preread,
-                                     c.ctx, c.timeout, c.version, c.keep_alive, c.kept, c.gate);
+                                     c.ctx, c.timeout, c.version, c.keep_alive, c.kept, c.gate,
+                                     c.token);
+}
+
+void log_token_unavailable(const RequestContext& ctx) {
+    log::warn("upstream token unavailable", {{"upstream", ctx.match.route->spec.upstream->name},
+                                             {"request_id", ctx.request_id}});
 }
 
 template <class Down>
@@ -88,6 +95,19 @@ asio::awaitable<Attempt> attempt(Call<Down>& c, const config::Target& target) {
         // A pooled connection the upstream had already closed: one fresh try, not counted as
         // a retry (the upstream never saw the request).
         a.conn = co_await c.worker.pool().connect(upstream, target, a.connect_error);
+        if (a.conn) a.ex = co_await exchange_on(c, *a.conn);
+    }
+    if (a.ex.stage == Stage::token_rejected) {
+        // The upstream refused the token (dropped by now): once more with a new one; that
+        // answer, a 401 too or not, goes to the caller.
+        c.token.retry = false;
+        c.token.id = co_await c.token.source->attach(c.parser.get());
+        if (c.token.id == 0) {
+            log_token_unavailable(c.ctx);
+            a.ex = Exchange{Stage::upstream_error};
+            co_return a;
+        }
+        a.conn = co_await c.worker.pool().acquire(upstream, target, false, a.connect_error);
         if (a.conn) a.ex = co_await exchange_on(c, *a.conn);
     }
     co_return a;
@@ -201,6 +221,7 @@ asio::awaitable<bool> conclude(Call<Down>& c, Attempt& a) {
         case Stage::send_failed:
         case Stage::upstream_error:
         case Stage::retry_status:  // not reached: a dropped answer is always retried
+        case Stage::token_rejected:  // not reached: attempt() sends it again
             log::warn("upstream failed", {{"upstream", upstream->name},
                                           {"target", ctx.upstream_target},
                                           {"request_id", ctx.request_id},
@@ -293,6 +314,15 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
                    KeptBody(budget != nullptr, has_body, parser.content_length()),
                    RetryGate(policy, budget, now + to_nanos(timeout),
                              static_cast<std::uint64_t>(now))};
+    if (auto* source = upstream->credentials.token_source.get()) {
+        // Only a bodiless request can be sent again after the upstream refused its token.
+        c.token = SentToken{source, co_await source->attach(req), !has_body};
+        if (c.token.id == 0) {
+            log_token_unavailable(ctx);
+            co_return co_await send_error(down, ctx, GatewayError::upstream_unavailable, version,
+                                          kClose);
+        }
+    }
     balancer.begin(upstream, index);
     if (has_body) {
         if (expect_continue) co_await send_continue(down);

@@ -10,6 +10,7 @@
 
 #include "middleware/chain.h"
 #include "middleware/header_ops.h"
+#include "middleware/oauth2_client/token_source.h"
 #include "server/forwarding.h"
 #include "server/http_writer.h"
 #include "server/retry_policy.h"
@@ -39,6 +40,7 @@ enum class Stage {
     response_broken, // failed after the response head went downstream: close
     retry_status,    // an answer whose status is retried: dropped, nothing went downstream
     replaced,        // the response observer answers instead (a cached copy)
+    token_rejected,  // 401 to an OAuth2 token, not relayed: sent again with a new token
 };
 
 struct Exchange {
@@ -247,13 +249,23 @@ asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer&
     co_return ex;
 }
 
-// One attempt: request out, response back, over one upstream connection.
+// The OAuth2 access token a request carries (credentials type oauth2_client_credentials).
+struct SentToken {
+    middleware::oauth2_client::TokenSource* source = nullptr;  // null: no token
+    std::uint64_t id = 0;
+    bool retry = false;  // a 401 to it is not relayed: the request is sent again
+};
+
+// One attempt: request out, response back, over one upstream connection. A 401 to the token
+// drops it before the answer goes on (so the caller's next request cannot get it again); with
+// token.retry the 401 is not relayed but reported as token_rejected (the connection, its body
+// unread, is dropped).
 template <class Down, class Up>
 asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
                                    RequestParser& parser, Up& up, UpstreamConnection& conn,
                                    char* buf, std::size_t preread, RequestContext& ctx,
                                    config::Duration timeout, unsigned version, bool keep_alive,
-                                   KeptBody& kept, RetryGate& gate) {
+                                   KeptBody& kept, RetryGate& gate, const SentToken& token) {
     bool head_request = parser.get().method() == http::verb::head;
     auto sent_at = std::chrono::steady_clock::now();
     Exchange ex = co_await send_request(down, down_buffer, parser, up, buf, preread, ctx,
@@ -270,6 +282,10 @@ asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count();
     if (ex.stage != Stage::done) co_return ex;
     ctx.status = rp->get().result_int();
+    if (token.source && ctx.status == 401) {
+        token.source->reject(token.id);
+        if (token.retry) co_return Exchange{Stage::token_rejected};
+    }
     // An answer whose status is retried is dropped before anything goes downstream.
     if (!early && kept.replayable(parser) &&
         gate.allow(Failure::status, ctx.status, rp->get()[http::field::retry_after],
@@ -297,12 +313,13 @@ asio::awaitable<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buf
                                         RequestParser& parser, UpstreamConnection& conn,
                                         char* buf, std::size_t preread, RequestContext& ctx,
                                         config::Duration timeout, unsigned version,
-                                        bool keep_alive, KeptBody& kept, RetryGate& gate) {
+                                        bool keep_alive, KeptBody& kept, RetryGate& gate,
+                                        const SentToken& token) {
     if (conn.is_tls())
         co_return co_await exchange(down, down_buffer, parser, conn.tls(), conn, buf, preread,
-                                    ctx, timeout, version, keep_alive, kept, gate);
+                                    ctx, timeout, version, keep_alive, kept, gate, token);
     co_return co_await exchange(down, down_buffer, parser, conn.plain(), conn, buf, preread, ctx,
-                                timeout, version, keep_alive, kept, gate);
+                                timeout, version, keep_alive, kept, gate, token);
 }
 
 }  // namespace gw::server::proxy_detail

@@ -1,0 +1,177 @@
+#include "middleware/oauth2_client/token_source.h"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/url/parse.hpp>
+
+#include "middleware/oauth2_client/token_request.h"
+#include "server/log.h"
+
+namespace gw::middleware::oauth2_client {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr std::chrono::seconds kWaitSlack{2};
+// Views of sources that are gone (replaced by a reload) are dropped past this many.
+constexpr std::size_t kMaxViews = 32;
+
+std::atomic<std::uint64_t> g_next_source_id{1};
+
+// One worker thread's copy of one source's current token.
+struct View {
+    std::uint64_t source = 0;
+    std::uint64_t generation = 0;
+    TokenPtr token;
+};
+thread_local std::vector<View> t_views;
+
+View& view_of(std::uint64_t source) {
+    for (auto& v : t_views) {
+        if (v.source == source) return v;
+    }
+    if (t_views.size() >= kMaxViews) t_views.clear();  // only caches: refilled on demand
+    return t_views.emplace_back(View{source, 0, nullptr});
+}
+
+// scheme://host/path of the token URL: what the log names (never a query string).
+std::string endpoint_for_log(const std::string& url) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed) return "token endpoint";
+    return std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_host_and_port()) +
+           std::string(parsed->encoded_path());
+}
+
+}  // namespace
+
+struct TokenSource::Waiter {
+    explicit Waiter(const asio::any_io_executor& ex) : executor(ex), timer(ex) {}
+    const asio::any_io_executor executor;
+    asio::steady_timer timer;  // only touched on `executor`'s thread
+    TokenPtr result;           // written under the source's mutex, with done
+    bool done = false;
+};
+
+TokenSource::TokenSource(config::OAuth2Client settings, Fetcher fetcher, Now now)
+    : settings_(std::move(settings)),
+      fetcher_(fetcher ? std::move(fetcher) : Fetcher(&server::fetch)),
+      now_(now ? std::move(now) : Now(&Clock::now)),
+      id_(g_next_source_id.fetch_add(1)),
+      state_(settings_.refresh_before) {}
+
+const Token* TokenSource::cached() {
+    View& view = view_of(id_);
+    auto generation = generation_.load(std::memory_order_acquire);
+    if (view.generation != generation) {
+        std::lock_guard lock(mutex_);
+        view.token = state_.current();
+        view.generation = generation;
+    }
+    if (view.token && now_() < view.token->refresh_at) return view.token.get();
+    return nullptr;
+}
+
+asio::awaitable<TokenPtr> TokenSource::wait() {
+    auto ex = co_await asio::this_coro::executor;
+    std::shared_ptr<Waiter> waiter;
+    TokenState::Decision decision;
+    {
+        std::lock_guard lock(mutex_);
+        decision = state_.next(now_());
+        if (!decision.token && !decision.failed) {
+            waiter = std::make_shared<Waiter>(ex);
+            waiters_.push_back(waiter);
+        }
+    }
+    if (decision.fetch) start_fetch(ex);
+    if (!waiter) co_return decision.token;
+    // The wake-up is posted to this thread, so it cannot run before the wait below starts.
+    waiter->timer.expires_after(kFetchTimeout + kWaitSlack);
+    co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    std::lock_guard lock(mutex_);
+    if (!waiter->done) {
+        std::erase(waiters_, waiter);
+        co_return nullptr;
+    }
+    co_return waiter->result;
+}
+
+asio::awaitable<std::uint64_t> TokenSource::attach(boost::beast::http::fields& request) {
+    if (const Token* token = cached()) {
+        request.set(boost::beast::http::field::authorization, token->header);
+        co_return token->id;
+    }
+    TokenPtr token = co_await wait();
+    if (!token) co_return 0;
+    request.set(boost::beast::http::field::authorization, token->header);
+    co_return token->id;
+}
+
+bool TokenSource::reject(std::uint64_t id) {
+    rejections_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    bool dropped = state_.reject(id, now_());
+    generation_.fetch_add(1, std::memory_order_release);
+    return dropped;
+}
+
+void TokenSource::start_fetch(const asio::any_io_executor& ex) {
+    fetches_.fetch_add(1, std::memory_order_relaxed);
+    // The coroutine holds the source alive; it finishes (and wakes the waiters) on every path.
+    asio::co_spawn(ex, [self = shared_from_this()]() { return self->run_fetch(); },
+                   log::on_exception("oauth2 token fetch"));
+}
+
+asio::awaitable<void> TokenSource::run_fetch() {
+    auto ex = co_await asio::this_coro::executor;
+    GrantResult grant;
+    try {
+        auto request = token_request(settings_, kFetchTimeout);
+        server::FetchResult result = co_await fetcher_(ex, std::move(request));
+        if (result.error)
+            grant.error = "token endpoint unreachable: " + result.what;
+        else
+            grant = parse_token_response(result.response);
+    } catch (const std::exception& e) {
+        grant.error = std::string("token fetch failed: ") + e.what();
+    }
+    TokenPtr token = finish(grant);
+    (token ? fetched_ : failed_).fetch_add(1, std::memory_order_relaxed);
+    std::string endpoint = endpoint_for_log(settings_.token_url);
+    if (token)
+        log::info("upstream token fetched",
+                  {{"token_url", endpoint},
+                   {"expires_in", std::to_string(grant.grant->lifetime.count())}});
+    else
+        log::warn("upstream token fetch failed",
+                  {{"token_url", endpoint}, {"error", grant.error}});
+}
+
+TokenPtr TokenSource::finish(const GrantResult& grant) {
+    TokenPtr token;
+    std::vector<std::shared_ptr<Waiter>> waiters;
+    {
+        std::lock_guard lock(mutex_);
+        auto now = now_();
+        if (grant.grant)
+            token = state_.succeeded(grant.grant->access_token, grant.grant->lifetime, now);
+        else
+            state_.failed(now);
+        generation_.fetch_add(1, std::memory_order_release);
+        waiters.swap(waiters_);
+        for (auto& w : waiters) {
+            w->result = token;
+            w->done = true;
+        }
+    }
+    for (auto& w : waiters) asio::post(w->executor, [w] { w->timer.cancel(); });
+    return token;
+}
+
+}  // namespace gw::middleware::oauth2_client
