@@ -44,6 +44,8 @@ void parse_methods(const Context& ctx, const Value& v, std::vector<std::string>&
 // match:, and the headers: section of a route (request/response header operations).
 void parse_match(const Context& ctx, const Value& v, RouteSpec& spec);
 void parse_route_headers(const Context& ctx, const Value& v, RouteSpec& spec);
+// rate_limit: the route's limits, compiled into its "rate_limit" step (needs spec.name).
+void parse_rate_limit(const Context& ctx, const Value& v, RouteSpec& spec);
 // A header map (name -> value) with names lower-cased and checked.
 HeaderList read_header_map(const Context& ctx, const Value& v);
 

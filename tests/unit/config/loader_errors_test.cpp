@@ -90,7 +90,7 @@ TEST_CASE("keys of later features are refused as not supported yet", "[config][l
                        "  - name: a\n"
                        "    match: { path: /a }\n"
                        "    upstream: crm\n"
-                       "    rate_limit: []\n"
+                       "    cors: {}\n"
                        "cache: { max_bytes: 1MiB }\n",
                        f);
     INFO(joined(r.errors));
@@ -99,7 +99,7 @@ TEST_CASE("keys of later features are refused as not supported yet", "[config][l
     CHECK(has_error(r, f + ":5:3: redis.tiemout: unknown key (did you mean 'timeout'?)"));
     CHECK(has_error(r, f + ":9:26: upstreams.crm.credentials.type: "
                            "oauth2_client_credentials: not supported yet"));
-    CHECK(has_error(r, f + ":14:5: routes[0].rate_limit: not supported yet"));
+    CHECK(has_error(r, f + ":14:5: routes[0].cors: not supported yet"));
     CHECK(has_error(r, f + ":15:1: cache: not supported yet"));
 }
 
