@@ -3,7 +3,7 @@
 // what earlier limits took is given back, so a refused request counts against none of them.
 // Every answer of the route (proxied, respond:, 429, other errors) carries RateLimit-Limit,
 // RateLimit-Remaining and RateLimit-Reset of the most restrictive limit (IETF
-// draft-ietf-httpapi-ratelimit-headers-07 fields; README "Rate limits" says how GCRA maps to
+// draft-ietf-httpapi-ratelimit-headers-06 fields; README "Rate limits" says how GCRA maps to
 // them).
 //
 // Immutable after load, shared by all workers; the counters live in the limits' stores.
