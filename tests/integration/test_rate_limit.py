@@ -96,6 +96,8 @@ class RateLimitTest(GatewayTestCase):
                                  **labels), 20)
         self.assertEqual(m.value("gateway_rate_limit_decisions_total", result="limited",
                                  **labels), 40)
+        self.assertTrue(m.has("gateway_rate_limit_forced_evictions_total"), m.text)
+        self.assertEqual(m.value("gateway_rate_limit_forced_evictions_total"), 0)
 
     def test_ip_keys_count_each_client_exactly(self) -> None:
         gw = self.start_gateway(self.config(
