@@ -165,6 +165,25 @@ class RateLimitTest(GatewayTestCase):
         self.assertEqual(statuses({"X-Forwarded-For": "198.51.100.1"}), [200, 200, 429])
         self.assertEqual(gw.get("/keyed", headers={"x-api-key": "alpha"}).status, 429)
 
+    def test_consumer_keys_follow_the_authenticated_consumer(self) -> None:
+        cfg = self.config([limited_route(
+            "per-consumer", "/consumer", [{"key": "consumer", "limit": 2, "window": HOUR}],
+            upstream=None) | {"auth": ["keys"]}])
+        cfg["consumers"] = [{"name": "billing", "api_keys": ["billing-key-0123456789abcdef"]},
+                            {"name": "crm", "api_keys": ["crm-key-0123456789abcdefgh"]}]
+        cfg["authenticators"] = {"keys": {"type": "api_key", "header": "x-api-key"}}
+        gw = self.start_gateway(cfg)
+
+        def statuses(key: str | None, n: int = 3) -> list[int]:
+            headers = {"x-api-key": key} if key else None
+            return [gw.get("/consumer", headers=headers).status for _ in range(n)]
+
+        # Same address, two consumers: two counts. No key: 401 from auth, which runs first
+        # and uses up nothing.
+        self.assertEqual(statuses(None, 4), [401] * 4)
+        self.assertEqual(statuses("billing-key-0123456789abcdef"), [200, 200, 429])
+        self.assertEqual(statuses("crm-key-0123456789abcdefgh"), [200, 200, 429])
+
     # -- reload ------------------------------------------------------------------------------
     def test_reload_changes_one_limit_and_keeps_the_other_count(self) -> None:
         def routes(b_limit: int) -> list[dict]:
