@@ -13,9 +13,9 @@ import json
 import statistics
 import sys
 
-SCENARIO_ORDER = ["small", "big", "c1000", "respond", "newconn", "tls", "balance", "jwt",
-                  "cache"]
-PROXY_ORDER = ["gateway", "nginx", "haproxy", "gateway+log", "gateway+2t"]
+SCENARIO_ORDER = ["small", "big", "c1000", "respond", "newconn", "tls", "balance",
+                  "ratelimit", "jwt", "cache"]
+PROXY_ORDER = ["gateway", "nginx", "haproxy", "gateway+log", "gateway+2t", "gateway+rl"]
 PEERS = ["nginx", "haproxy"]
 METRICS = ["rps", "p50_us", "p99_us", "cpu_us_per_req"]
 
@@ -87,7 +87,8 @@ def ratios(summ):
     for scen in scens:
         gw = summ.get((scen, "gateway"))
         pairs = [(p, "gateway") for p in PEERS] + [("gateway", "gateway+log"),
-                                                   ("gateway", "gateway+2t")]
+                                                   ("gateway", "gateway+2t"),
+                                                   ("gateway", "gateway+rl")]
         for peer, subject in pairs:
             a, b = summ.get((scen, subject)), summ.get((scen, peer))
             if not a or not b:

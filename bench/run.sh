@@ -15,9 +15,10 @@
 # 127.0.0.1; only processes started here are stopped, on exit or when the time budget runs out.
 #
 # Options:
-#   --scenarios LIST   comma list from: small big c1000 respond newconn tls balance jwt cache
-#                      (default all; balance: the gateway with one target vs two, same run)
-#                      (cache: GET answered from the proxy's response cache; gateway vs nginx)
+#   --scenarios LIST   comma list from: small big c1000 respond newconn tls balance ratelimit
+#                      jwt cache (default all; balance: the gateway with one target vs
+#                      two, same run; ratelimit: a rate-limited route vs the plain one;
+#                      cache: GET answered from the proxy's response cache; gateway vs nginx)
 #   --rounds N         measured rounds (default 3)         --duration S  seconds per run (default 10)
 #   --warmup S         warm-up seconds per target (2)      --workers N   workers of every proxy (1)
 #   --wrk-threads N    wrk threads (1)                     --out FILE    results (bench/results-DATE.jsonl)
@@ -29,7 +30,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 HELP="$BENCH_DIR/helpers.py"
-ALL_SCENARIOS="small big c1000 respond newconn tls balance jwt cache"
+ALL_SCENARIOS="small big c1000 respond newconn tls balance ratelimit jwt cache"
 
 SCENARIOS=$ALL_SCENARIOS
 ROUNDS=3 DURATION=10 WARMUP=2 WORKERS=1 WRK_THREADS=1
@@ -242,6 +243,14 @@ routes:
     upstream: up
     rewrite: { path: /small }
     cache: { ttl: 600s }
+  # Scenario ratelimit: /small behind a local rate limit that never triggers (every wrk
+  # connection is one client, 127.0.0.1, so all workers update the same counter).
+  - name: limited
+    match: { path: /limited, methods: [GET] }
+    upstream: up
+    rewrite: { path: /small }
+    rate_limit:
+      - { key: ip, limit: 1000000000, window: 1s }
 EOF
     } > "$d/gateway.yaml"
     launch "$name" "$d/stderr.log" "$GATEWAY" -c "$d/gateway.yaml"
@@ -313,6 +322,7 @@ target_url() {   # target_url NAME SCENARIO
     local scheme=http path=/small
     [ "$2" = tls ] && scheme=https
     case $2 in big) path=/big ;; respond) path=/respond ;; cache) path=/cached ;; esac
+    [ "$1" = gateway+rl ] && path=/limited
     echo "$scheme://127.0.0.1:${PORT[$1]}$path"
 }
 
@@ -382,6 +392,8 @@ for scen in $SCENARIOS; do
     [ "$scen" = small ] && targets+=("gateway+log")
     [ "$scen" = balance ] && targets=(gateway gateway+2t)
     [ "$scen" = cache ] && targets=(gateway nginx)   # cache hits: the gateway vs nginx proxy_cache
+    # The rate-limited route against the plain proxy route of the same gateway build.
+    [ "$scen" = ratelimit ] && targets=(gateway gateway+rl)
     log "scenario $scen: starting ${targets[*]}"
     ok=1
     for t in "${targets[@]}"; do
@@ -389,6 +401,7 @@ for scen in $SCENARIOS; do
             gateway) start_gateway gateway "$tls" off || ok=0 ;;
             gateway+log) start_gateway gateway+log "$tls" "$TMP/gateway+log/access.log" || ok=0 ;;
             gateway+2t) start_gateway gateway+2t "$tls" off 2 || ok=0 ;;
+            gateway+rl) start_gateway gateway+rl "$tls" off || ok=0 ;;
             nginx) start_nginx_proxy nginx "$tls" ;;
             haproxy) start_haproxy haproxy "$tls" ;;
         esac

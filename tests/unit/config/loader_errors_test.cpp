@@ -90,13 +90,13 @@ TEST_CASE("keys of later features are refused as not supported yet", "[config][l
                        "  - name: a\n"
                        "    match: { path: /a }\n"
                        "    upstream: crm\n"
-                       "    rate_limit: []\n",
+                       "    cors: {}\n",
                        f);
     INFO(joined(r.errors));
     CHECK(r.config == nullptr);
-    CHECK(r.errors.size() == 3);
+    CHECK(r.errors.size() == 2);
     CHECK(has_error(r, f + ":5:3: redis.tiemout: unknown key (did you mean 'timeout'?)"));
-    CHECK(has_error(r, f + ":14:5: routes[0].rate_limit: not supported yet"));
+    CHECK(has_error(r, f + ":14:5: routes[0].cors: not supported yet"));
 }
 
 TEST_CASE("certificates must be readable PEM", "[config][loader][tls]") {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "config/config.h"
+#include "middleware/step.h"
 #include "test_files.h"
 
 using namespace gw::config;
@@ -250,6 +251,8 @@ TEST_CASE("the example config/gateway.yaml loads", "[config][loader][example]") 
     const RouteSpec* item = find_route(c, "demo-item");
     REQUIRE(item);
     CHECK(item->rewrite.path == "/items/{id}");
+    REQUIRE(item->steps.size() == 1);
+    CHECK(item->steps[0]->name() == "rate_limit");
     REQUIRE(find_route(c, "sandbox-status"));
     CHECK(find_route(c, "sandbox-status")->respond->body == R"({"ok":true})");
 }
