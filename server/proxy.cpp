@@ -313,7 +313,8 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
                    !has_body && idempotent(req.method()),
                    KeptBody(budget != nullptr, has_body, parser.content_length()),
                    RetryGate(policy, budget, now + to_nanos(timeout),
-                             static_cast<std::uint64_t>(now))};
+                             static_cast<std::uint64_t>(now)),
+                   SentToken{}};
     if (auto* source = upstream->credentials.token_source.get()) {
         // Only a bodiless request can be sent again after the upstream refused its token.
         c.token = SentToken{source, co_await source->attach(req), !has_body};
