@@ -7,11 +7,7 @@ namespace gw::middleware::auth {
 namespace {
 
 AuthResult refused(std::string message) {
-    AuthResult r;
-    r.status = AuthResult::Status::failed;
-    r.code = "invalid_credentials";
-    r.message = std::move(message);
-    return r;
+    return AuthResult::failed("invalid_credentials", std::move(message));
 }
 
 }  // namespace

@@ -36,6 +36,13 @@ struct AuthResult {
     std::vector<std::string> scopes;  // ok: JWT `scope`/`scp`, introspection `scope`
 
     static AuthResult absent() { return {}; }
+    static AuthResult failed(std::string_view code, std::string message) {
+        AuthResult r;
+        r.status = Status::failed;
+        r.code = code;
+        r.message = std::move(message);
+        return r;
+    }
 };
 
 class Authenticator {

@@ -13,11 +13,7 @@ namespace gw::middleware::auth {
 namespace {
 
 AuthResult refused(std::string message) {
-    AuthResult r;
-    r.status = AuthResult::Status::failed;
-    r.code = "invalid_credentials";
-    r.message = std::move(message);
-    return r;
+    return AuthResult::failed("invalid_credentials", std::move(message));
 }
 
 bool is_base64_char(char c) {

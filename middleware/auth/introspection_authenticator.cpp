@@ -22,11 +22,7 @@ std::string form_encode(std::string_view s) {
 }
 
 AuthResult refuse(std::string_view code, std::string message) {
-    AuthResult r;
-    r.status = AuthResult::Status::failed;
-    r.code = code;
-    r.message = std::move(message);
-    return r;
+    return AuthResult::failed(code, std::move(message));
 }
 
 AuthResult to_result(const IntrospectionAnswer& a, std::int64_t now) {

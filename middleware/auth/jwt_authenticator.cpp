@@ -14,11 +14,7 @@ namespace {
 constexpr int kMaxKeysWithoutKid = 4;
 
 AuthResult invalid(std::string message) {
-    AuthResult r;
-    r.status = AuthResult::Status::failed;
-    r.code = "invalid_token";
-    r.message = std::move(message);
-    return r;
+    return AuthResult::failed("invalid_token", std::move(message));
 }
 
 // The key that verifies the token, tried by kid (or, without one, in set order).

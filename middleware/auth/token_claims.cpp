@@ -8,11 +8,7 @@ namespace gw::middleware::auth {
 namespace {
 
 AuthResult refuse(std::string_view code, std::string message) {
-    AuthResult r;
-    r.status = AuthResult::Status::failed;
-    r.code = code;
-    r.message = std::move(message);
-    return r;
+    return AuthResult::failed(code, std::move(message));
 }
 
 // A NumericDate (seconds, possibly fractional); false when present but not a number.

@@ -1,15 +1,8 @@
 #include "middleware/cache/cache_stats.h"
 
+#include "middleware/thread_stripe.h"
+
 namespace gw::middleware::cache {
-namespace {
-
-std::size_t this_thread_stripe(std::size_t stripes) {
-    static std::atomic<std::size_t> next{0};
-    thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed);
-    return mine % stripes;
-}
-
-}  // namespace
 
 void RouteCounters::add(Outcome o) {
     stripes_[this_thread_stripe(kStripes)].counts[static_cast<std::size_t>(o)].fetch_add(

@@ -1,15 +1,8 @@
 #include "middleware/rate_limit/decision_stats.h"
 
+#include "middleware/thread_stripe.h"
+
 namespace gw::middleware::rate_limit {
-namespace {
-
-std::size_t this_thread_stripe(std::size_t stripes) {
-    static std::atomic<std::size_t> next{0};
-    thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed);
-    return mine % stripes;
-}
-
-}  // namespace
 
 void DecisionStats::count(bool allowed) {
     Stripe& s = stripes_[this_thread_stripe(kStripes)];
