@@ -24,6 +24,8 @@
 #   --wrk-threads N    wrk threads (1)                     --out FILE    results (bench/results-DATE.jsonl)
 #   --gateway PATH     gateway binary (build/gateway)      --max-time S  overall time budget
 #   --keep-tmp         keep the temp dir (configs, logs)   --smoke       quick check, see above
+#   --soak MINUTES     instead of the scenarios: steady load with reloads and upstream restarts,
+#                      RSS and descriptors over time, to catch leaks (bench/soak.py)
 # Exit status: 0 when every proxy started and every run answered only 2xx; 1 otherwise.
 set -euo pipefail
 
@@ -34,7 +36,7 @@ ALL_SCENARIOS="small big c1000 respond newconn tls balance ratelimit jwt cache"
 
 SCENARIOS=$ALL_SCENARIOS
 ROUNDS=3 DURATION=10 WARMUP=2 WORKERS=1 WRK_THREADS=1
-OUT="" GATEWAY="$ROOT/build/gateway" MAX_TIME="" KEEP_TMP=0 SMOKE=0
+OUT="" GATEWAY="$ROOT/build/gateway" MAX_TIME="" KEEP_TMP=0 SMOKE=0 SOAK=""
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -50,6 +52,7 @@ while [ $# -gt 0 ]; do
         --max-time) MAX_TIME=$2; shift 2 ;;
         --keep-tmp) KEEP_TMP=1; shift ;;
         --smoke) SMOKE=1; shift ;;
+        --soak) SOAK=$2; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) die "unknown option $1 (see --help)" ;;
     esac
@@ -83,6 +86,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 NGINX=$(find_bin nginx) HAPROXY=$(find_bin haproxy) WRK=$(find_bin wrk)
 PY=$(python3 -c 'import sys; print(sys.executable)')   # the real binary: no shim start-up cost
+if [ -n "$SOAK" ]; then
+    [[ $SOAK =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--soak needs minutes"
+    exec "$PY" "$BENCH_DIR/soak.py" --minutes "$SOAK" --gateway "$GATEWAY" --nginx "$NGINX" \
+        --wrk "$WRK" --workers "$WORKERS" --out "${OUT/results-/soak-}"
+fi
 CLK_TCK=$(getconf CLK_TCK)
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 # HAProxy refuses to start when maxconn needs more descriptors than it may open (2 per connection)
