@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(g++ cmake make ccache pkg-config python3
           libboost1.81-dev libboost-regex1.81-dev libboost-url1.81-dev
-          libssl-dev libyaml-cpp-dev rapidjson-dev libhiredis-dev libcrypt-dev)
+          libssl-dev libyaml-cpp-dev rapidjson-dev libhiredis-dev libcrypt-dev libmimalloc-dev)
 case "${1:-}" in
   test) packages+=(catch2 openssl curl redis-server)
         # Node runs the identity provider of the token tests (tests/integration/idp); a node

@@ -67,28 +67,74 @@ bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::stri
 
 }  // namespace
 
-void strip_hop_by_hop(http::fields& fields) {
-    // Headers named in Connection are hop-by-hop too; collect them before erasing.
-    std::vector<std::string> named;
-    for (auto it = fields.find(http::field::connection);
-         it != fields.end() && it->name() == http::field::connection; ++it) {
-        std::string_view v = it->value();
+namespace {
+bool is_hop_by_hop(http::field f) {
+    switch (f) {
+        case http::field::keep_alive:
+        case http::field::proxy_connection:
+        case http::field::proxy_authenticate:
+        case http::field::proxy_authorization:
+        case http::field::te:
+        case http::field::trailer:
+        case http::field::transfer_encoding:
+        case http::field::upgrade:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// Headers the Connection fields name (RFC 9110 7.6.1), as views into those fields' values.
+// Tokens that name no header ("close") or one removed anyway ("keep-alive") are left out, so
+// the common case collects nothing. The first kInline names need no allocation.
+struct ConnectionNames {
+    static constexpr std::size_t kInline = 8;
+    std::array<std::string_view, kInline> names;
+    std::size_t count = 0;
+    std::vector<std::string_view> more;
+
+    void add_tokens(std::string_view v) {
         while (!v.empty()) {
             auto comma = v.find(',');
             auto token = trim(v.substr(0, comma));
-            if (!token.empty()) named.emplace_back(token);
+            if (!token.empty() && !beast::iequals(token, "close") &&
+                !beast::iequals(token, "keep-alive")) {
+                if (count < kInline) names[count++] = token;
+                else more.push_back(token);
+            }
             if (comma == std::string_view::npos) break;
             v.remove_prefix(comma + 1);
         }
     }
-    for (const auto& n : named) fields.erase(n);
-    static constexpr std::array kHopByHop = {
-        http::field::connection,         http::field::keep_alive,
-        http::field::proxy_connection,   http::field::proxy_authenticate,
-        http::field::proxy_authorization, http::field::te,
-        http::field::trailer,            http::field::transfer_encoding,
-        http::field::upgrade};
-    for (auto f : kHopByHop) fields.erase(f);
+    bool empty() const { return count == 0; }
+    bool named(std::string_view name) const {
+        for (std::size_t i = 0; i < count; ++i)
+            if (beast::iequals(names[i], name)) return true;
+        for (auto n : more)
+            if (beast::iequals(n, name)) return true;
+        return false;
+    }
+};
+}  // namespace
+
+// One pass over the fields (a message has a handful) instead of a lookup per hop-by-hop name:
+// Beast's lookups compare names case-insensitively down a tree, which the profile showed.
+void strip_hop_by_hop(http::fields& fields) {
+    ConnectionNames connection;
+    bool has_connection = false;
+    for (const auto& f : fields) {
+        if (f.name() != http::field::connection) continue;
+        has_connection = true;
+        connection.add_tokens(f.value());
+    }
+    // The Connection fields go last: the names collected point into their values.
+    for (auto it = fields.begin(); it != fields.end();) {
+        bool drop = is_hop_by_hop(it->name()) ||
+                    (!connection.empty() && it->name() != http::field::connection &&
+                     connection.named(it->name_string()));
+        it = drop ? fields.erase(it) : std::next(it);
+    }
+    if (has_connection) fields.erase(http::field::connection);
 }
 
 bool is_trusted(const boost::asio::ip::address& peer, const std::vector<config::Cidr>& trusted) {

@@ -44,7 +44,7 @@ def gateway_bin() -> str:
     return path
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02,
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
              what: str = "condition") -> Any:
     """Polls predicate until it returns a truthy value; raises AssertionError after timeout."""
     deadline = time.monotonic() + timeout

@@ -161,7 +161,7 @@ class AccessLogFileTest(GatewayTestCase):
             except (OSError, ValueError):
                 return None
         got = wait_for(lambda: [o for o in (lines() or []) if o.get("request_id") == "file-1"],
-                       5, 0.05, "the access log file line")
+                       10, 0.05, "the access log file line")
         self.assertEqual(got[0]["status"], 200)
         self.assertEqual(gw.access_logs(), [], "access lines on stdout with access: <file>")
 

@@ -66,7 +66,7 @@ class MaxConnectionsTest(GatewayTestCase):
 
         # Free one slot: once the gateway has seen the close, a new connection is served.
         conns[2].close()
-        wait_for(lambda: self.active() <= 2, 3, 0.05, "gateway_active_connections to drop to 2")
+        wait_for(lambda: self.active() <= 2, 10, 0.05, "gateway_active_connections to drop to 2")
         c = self.open_served("after-close")
         c.send("POST /after-close/body HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")
         r = c.read_response()

@@ -43,7 +43,7 @@ class DrainTest(GatewayTestCase):
                 result["error"] = e
         t = threading.Thread(target=run, daemon=True)
         t.start()
-        wait_for(lambda: self.up.seen(), 5, 0.01, "the slow request to reach the upstream")
+        wait_for(lambda: self.up.seen(), 10, 0.01, "the slow request to reach the upstream")
         return t, result
 
     def connect_refused(self, port: int) -> bool:
@@ -63,9 +63,9 @@ class DrainTest(GatewayTestCase):
         gw.signal(signal.SIGTERM)
 
         # While draining: readiness goes 503 and new connections are refused.
-        wait_for(lambda: self._readyz_status(gw) in (503, None), 3, 0.02,
+        wait_for(lambda: self._readyz_status(gw) in (503, None), 10, 0.02,
                  "/readyz to report draining (503)")
-        wait_for(lambda: self.connect_refused(gw.port), 3, 0.02,
+        wait_for(lambda: self.connect_refused(gw.port), 10, 0.02,
                  "new public connections to be refused")
         self.assertIsNone(gw.proc.poll(), "the gateway exited with a request in flight")
 
@@ -89,7 +89,7 @@ class DrainTest(GatewayTestCase):
         gw = self.start("10s")
         t, result = self.start_slow_request(gw)
         gw.signal(signal.SIGTERM)
-        status = wait_for(lambda: self._readyz_status(gw) == 503 and 503, 3, 0.02,
+        status = wait_for(lambda: self._readyz_status(gw) == 503 and 503, 10, 0.02,
                           "/readyz to answer 503 while draining")
         self.assertEqual(status, 503)
         r = gw.admin("GET", "/readyz", timeout=1)
@@ -136,7 +136,7 @@ class DrainTest(GatewayTestCase):
         t, result = self.start_slow_request(gw)
         self.assertEqual(self.up.seen()[0].path, "/slow")
         gw.signal(signal.SIGTERM)
-        wait_for(lambda: self._readyz_status(gw) in (503, None), 3, 0.02,
+        wait_for(lambda: self._readyz_status(gw) in (503, None), 10, 0.02,
                  "/readyz to report draining (503)")
         time.sleep(0.3)
         self.assertIsNone(gw.proc.poll(), "exited at the first SIGTERM with a request in flight "

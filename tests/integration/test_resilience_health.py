@@ -21,7 +21,7 @@ class HealthCheckTest(ResilienceCase):
         self.assertEqual(readyz_targets(gw)[a.url], {"target": a.url, "healthy": True,
                                                      "circuit": "closed"})
         # Checks run once per interval and target from one thread, not once per worker.
-        wait_for(lambda: a.health_count() >= 3, 5, 0.05, "health checks of a")
+        wait_for(lambda: a.health_count() >= 3, 10, 0.05, "health checks of a")
 
         a.kill()
         # unhealthy_after 2 at 200 ms: marked within a few intervals (bound generous).

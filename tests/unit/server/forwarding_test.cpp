@@ -32,6 +32,39 @@ TEST_CASE("hop-by-hop headers and those named in Connection are stripped", "[for
     CHECK(f["x-kept"] == "yes");
 }
 
+TEST_CASE("every header named in any Connection field is stripped, whatever the case",
+          "[forwarding]") {
+    http::fields f;
+    std::string names;
+    for (int i = 0; i < 20; ++i) {  // past the names kept without allocating
+        std::string name = "X-Hop-" + std::to_string(i);
+        f.insert(name, "v");
+        names += (i ? ", " : "") + name;
+    }
+    f.insert(http::field::connection, names);
+    f.insert(http::field::connection, " close ,X-OTHER-hop");
+    f.insert("x-other-hop", "1");
+    f.insert("x-hop-kept", "yes");
+    f.insert(http::field::content_length, "0");
+    strip_hop_by_hop(f);
+    for (int i = 0; i < 20; ++i) CHECK(f.count("x-hop-" + std::to_string(i)) == 0);
+    CHECK(f.count("x-other-hop") == 0);
+    CHECK(f.count(http::field::connection) == 0);
+    CHECK(f["x-hop-kept"] == "yes");
+    CHECK(f[http::field::content_length] == "0");
+}
+
+TEST_CASE("a message without hop-by-hop headers is left as it was", "[forwarding]") {
+    http::fields f;
+    f.insert(http::field::host, "a");
+    f.insert("x-one", "1");
+    f.insert("x-one", "2");
+    strip_hop_by_hop(f);
+    std::vector<std::string> seen;
+    for (const auto& field : f) seen.emplace_back(field.value());
+    CHECK(seen == std::vector<std::string>{"a", "1", "2"});
+}
+
 TEST_CASE("X-Forwarded-For from an untrusted peer is replaced", "[forwarding]") {
     http::fields f;
     f.set("x-forwarded-for", "6.6.6.6");
