@@ -89,8 +89,8 @@ std::optional<RouteSpec> parse_route(const Context& ctx, const Value& v,
                                      NameMarks& names) {
     std::size_t errors_before = ctx.errors.size();
     MapReader r(ctx, v, {{"name", "match", "upstream", "respond", "rewrite", "timeout",
-                          "headers", "auth", "allow", "ip", "rate_limit", "cache"},
-                         {"cors"}});
+                          "headers", "auth", "allow", "ip", "rate_limit", "cache", "cors"},
+                         {}});
     if (!r.valid()) return std::nullopt;
     RouteSpec spec;
     spec.key = v.path;
@@ -102,6 +102,7 @@ std::optional<RouteSpec> parse_route(const Context& ctx, const Value& v,
     if (auto d = r.duration("timeout", true)) spec.timeout = *d;
     if (auto h = r.find("headers")) parse_route_headers(ctx, *h, spec);
     parse_route_access(ctx, r, access, spec);
+    if (auto c = r.find("cors")) parse_route_cors(ctx, *c, spec);  // goes in after "ip"
     // After ip, auth and allow: a limit keyed by consumer needs the identity auth found.
     if (auto l = r.find("rate_limit")) parse_rate_limit(ctx, *l, spec);
     if (auto c = r.find("cache")) parse_route_cache(ctx, *c, spec);  // last step: after auth

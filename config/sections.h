@@ -53,6 +53,8 @@ void parse_route_headers(const Context& ctx, const Value& v, RouteSpec& spec);
 // cache: at the top level, and a route's cache: (appends the route's "cache" step, the last).
 void parse_cache_settings(const Context& ctx, const Value& v, CacheSettings& out);
 void parse_route_cache(const Context& ctx, const Value& v, RouteSpec& spec);
+// cors: the route's browser access, compiled into its "cors" step (after "ip", before "auth").
+void parse_route_cors(const Context& ctx, const Value& v, RouteSpec& spec);
 // rate_limit: the route's limits, compiled into its "rate_limit" step (needs spec.name).
 void parse_rate_limit(const Context& ctx, const Value& v, RouteSpec& spec);
 // A header map (name -> value) with names lower-cased and checked.

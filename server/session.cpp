@@ -5,6 +5,7 @@
 
 #include "middleware/auth/auth_step.h"
 #include "middleware/chain.h"
+#include "middleware/cors/cors_step.h"
 #include "middleware/header_ops.h"
 #include "routes/path.h"
 #include "server/error_response.h"
@@ -102,6 +103,19 @@ asio::awaitable<bool> respond_locally(Stream& stream, RequestContext& ctx,
     co_return ok && keep_alive;
 }
 
+// A browser's CORS preflight (OPTIONS) for a route that does not list OPTIONS: it belongs to
+// the route that serves the method it asks about, when that route has a cors: section, whose
+// step answers it. Other OPTIONS requests keep their 405.
+void route_preflight(RequestContext& ctx, const RequestParser::value_type& req) {
+    if (!middleware::cors::is_preflight(req)) return;
+    routes::RequestView view{req[http::field::access_control_request_method], ctx.host, ctx.path,
+                             &req};
+    auto match = ctx.config->routes.match(view);
+    if (match.status == routes::MatchStatus::found &&
+        middleware::cors::route_has_cors(match.route->spec))
+        ctx.match = std::move(match);
+}
+
 // Answers one request whose head has been read. Returns whether the connection may carry on.
 template <class Stream>
 asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
@@ -136,6 +150,8 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
 
     routes::RequestView view{req.method_string(), ctx.host, ctx.path, &req};
     ctx.match = cfg.routes.match(view);
+    if (ctx.match.status == routes::MatchStatus::method_not_allowed)
+        route_preflight(ctx, req);
     if (ctx.match.status == routes::MatchStatus::not_found)
         co_return co_await send_error(stream, ctx, GatewayError::not_found, version,
                                       keep_alive && !body_pending);
