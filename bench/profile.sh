@@ -4,6 +4,10 @@
 # wrk load; then the top functions by inclusive and by self cost.
 #
 #   bench/profile.sh [--seconds 3] [--connections 16] [--gateway build/gateway] [--out DIR]
+#                    [--path /small|/cached|/respond|/limited]
+#
+# Paths: /small proxied (the default), /cached a cache hit after the first call, /respond a
+# respond: route, /limited /small behind a local rate limit that never refuses.
 #
 # Collection starts only once the gateway is ready (start-up and config loading are left out).
 # Needs valgrind (apt-get install valgrind), nginx and wrk (bench/run.sh installs those).
@@ -11,14 +15,15 @@
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
-SECONDS_LOAD=3 CONNS=16 GATEWAY="$ROOT/build/gateway" OUTDIR=""
+SECONDS_LOAD=3 CONNS=16 GATEWAY="$ROOT/build/gateway" OUTDIR="" LOAD_PATH=/small
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) SECONDS_LOAD=$2; shift 2 ;;
         --connections) CONNS=$2; shift 2 ;;
         --gateway) GATEWAY=$2; shift 2 ;;
         --out) OUTDIR=$2; shift 2 ;;
-        *) echo "usage: $0 [--seconds S] [--connections N] [--gateway PATH] [--out DIR]" >&2; exit 2 ;;
+        --path) LOAD_PATH=$2; shift 2 ;;
+        *) echo "usage: $0 [--seconds S] [--connections N] [--gateway PATH] [--out DIR] [--path P]" >&2; exit 2 ;;
     esac
 done
 for b in valgrind callgrind_annotate callgrind_control wrk; do
@@ -70,15 +75,28 @@ routes:
   - name: small
     match: { path: /small, methods: [GET] }
     upstream: up
+  - name: cached
+    match: { path: /cached, methods: [GET] }
+    upstream: up
+    rewrite: { path: /small }
+    cache: { ttl: 600s }
+  - name: respond
+    match: { path: /respond, methods: [GET] }
+    respond: { status: 200, headers: { content-type: application/json }, body: '$BODY' }
+  - name: limited
+    match: { path: /limited, methods: [GET] }
+    upstream: up
+    rewrite: { path: /small }
+    rate_limit: [{ key: ip, limit: 1000000000, window: 1s }]
 EOF
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUTDIR/callgrind.out" \
     "$GATEWAY" -c "$TMP/gateway.yaml" >"$TMP/gateway.log" 2>&1 &
 GPID=$!; PIDS+=($GPID)
 "$PY" "$HELP" wait-http "http://127.0.0.1:$UP/small" --timeout 10
 "$PY" "$HELP" wait-http "http://127.0.0.1:$ADMIN/readyz" --pid $GPID --timeout 60
-"$PY" "$HELP" wait-http "http://127.0.0.1:$GW/small" --pid $GPID --timeout 30   # first request
+"$PY" "$HELP" wait-http "http://127.0.0.1:$GW$LOAD_PATH" --pid $GPID --timeout 30   # first request
 callgrind_control -i on $GPID >/dev/null 2>&1
-timeout 60 wrk -t1 -c"$CONNS" -d"${SECONDS_LOAD}"s --timeout 10s "http://127.0.0.1:$GW/small" | tee "$OUTDIR/wrk.txt"
+timeout 60 wrk -t1 -c"$CONNS" -d"${SECONDS_LOAD}"s --timeout 10s "http://127.0.0.1:$GW$LOAD_PATH" | tee "$OUTDIR/wrk.txt"
 callgrind_control -i off $GPID >/dev/null 2>&1
 kill -TERM $GPID; wait $GPID 2>/dev/null || true   # callgrind writes its file on exit
 for mode in yes no; do

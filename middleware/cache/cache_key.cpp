@@ -1,10 +1,10 @@
 #include "middleware/cache/cache_key.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
 #include <boost/beast/core/string.hpp>
+
+#include "middleware/auth/digest.h"
 
 namespace gw::middleware::cache {
 namespace {
@@ -18,15 +18,12 @@ std::string_view trim(std::string_view s) {
 }
 
 std::string sha256_hex(std::string_view data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+    const auto digest = auth::sha256(data);
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(len * 2);
-    for (unsigned i = 0; i < len; ++i) {
-        out += kHex[digest[i] >> 4];
-        out += kHex[digest[i] & 0xf];
+    std::string out(digest.size() * 2, '\0');
+    for (std::size_t i = 0; i < digest.size(); ++i) {
+        out[2 * i] = kHex[digest[i] >> 4];
+        out[2 * i + 1] = kHex[digest[i] & 0xf];
     }
     return out;
 }
