@@ -4,10 +4,25 @@
 
 namespace gw::middleware {
 
+StepsSoFar try_request_steps(RequestContext& ctx, RequestHead& req) {
+    StepsSoFar out;
+    const auto& steps = ctx.match.route->spec.steps;
+    for (; out.next < steps.size(); ++out.next) {
+        if (!steps[out.next]->try_request(ctx, req, out.reply)) return out;
+        if (out.reply) break;
+    }
+    out.done = true;
+    return out;
+}
+
 boost::asio::awaitable<std::optional<Reply>> run_request_steps(RequestContext& ctx,
-                                                               RequestHead& req) {
-    for (const auto& step : ctx.match.route->spec.steps) {
-        if (auto reply = co_await step->on_request(ctx, req)) co_return reply;
+                                                               RequestHead& req,
+                                                               std::size_t from) {
+    const auto& steps = ctx.match.route->spec.steps;
+    for (std::size_t i = from; i < steps.size(); ++i) {
+        std::optional<Reply> reply;
+        if (!steps[i]->try_request(ctx, req, reply)) reply = co_await steps[i]->on_request(ctx, req);
+        if (reply) co_return reply;
     }
     co_return std::nullopt;
 }

@@ -16,11 +16,10 @@ bool ip_permitted(const IpFilterConfig& filter, const boost::asio::ip::address& 
     return filter.allow.empty() || in_any(filter.allow, client);
 }
 
-boost::asio::awaitable<std::optional<Reply>> IpFilterStep::on_request(RequestContext& ctx,
-                                                                      RequestHead&) const {
-    if (ip_permitted(config_, ctx.client_addr)) co_return std::nullopt;
+std::optional<Reply> IpFilterStep::decide(RequestContext& ctx, RequestHead&) const {
+    if (ip_permitted(config_, ctx.client_addr)) return std::nullopt;
     if (config_.failures) config_.failures->add("ip_forbidden");
-    co_return Reply::error(403, "ip_forbidden", "the client address is not allowed here");
+    return Reply::error(403, "ip_forbidden", "the client address is not allowed here");
 }
 
 }  // namespace gw::middleware

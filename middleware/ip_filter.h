@@ -21,12 +21,11 @@ struct IpFilterConfig {
 
 bool ip_permitted(const IpFilterConfig& filter, const boost::asio::ip::address& client);
 
-class IpFilterStep : public Step {
+class IpFilterStep : public SyncStep {
 public:
     explicit IpFilterStep(IpFilterConfig config) : config_(std::move(config)) {}
     std::string_view name() const override { return "ip"; }
-    boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
-                                                            RequestHead& req) const override;
+    std::optional<Reply> decide(RequestContext& ctx, RequestHead& req) const override;
 
 private:
     IpFilterConfig config_;

@@ -167,8 +167,10 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
     // Identity headers come only from the auth step, on every route: a client cannot forge them.
     middleware::auth::remove_identity_headers(req);
     if (!ctx.match.route->spec.steps.empty()) {
-        if (auto reply = co_await middleware::run_request_steps(ctx, req))
-            co_return co_await send_reply(stream, ctx, *reply, version,
+        auto steps = middleware::try_request_steps(ctx, req);  // no coroutine frame
+        if (!steps.done) steps.reply = co_await middleware::run_request_steps(ctx, req, steps.next);
+        if (steps.reply)
+            co_return co_await send_reply(stream, ctx, *steps.reply, version,
                                           keep_alive && !body_pending,
                                           req.method() == http::verb::head);
     }

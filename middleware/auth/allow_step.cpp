@@ -22,11 +22,10 @@ bool is_allowed(const AllowConfig& allow, const Identity& id) {
     return any_in(id.groups, allow.groups) || any_in(id.scopes, allow.scopes);
 }
 
-boost::asio::awaitable<std::optional<Reply>> AllowStep::on_request(RequestContext& ctx,
-                                                                   RequestHead&) const {
-    if (is_allowed(config_, ctx.identity)) co_return std::nullopt;
+std::optional<Reply> AllowStep::decide(RequestContext& ctx, RequestHead&) const {
+    if (is_allowed(config_, ctx.identity)) return std::nullopt;
     if (config_.failures) config_.failures->add("forbidden");
-    co_return Reply::error(403, "forbidden", "the caller is not allowed on this route");
+    return Reply::error(403, "forbidden", "the caller is not allowed on this route");
 }
 
 }  // namespace gw::middleware::auth

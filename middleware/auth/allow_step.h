@@ -21,12 +21,11 @@ struct AllowConfig {
 
 bool is_allowed(const AllowConfig& allow, const Identity& id);
 
-class AllowStep : public Step {
+class AllowStep : public SyncStep {
 public:
     explicit AllowStep(AllowConfig config) : config_(std::move(config)) {}
     std::string_view name() const override { return "allow"; }
-    boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
-                                                            RequestHead& req) const override;
+    std::optional<Reply> decide(RequestContext& ctx, RequestHead& req) const override;
 
 private:
     AllowConfig config_;

@@ -66,19 +66,18 @@ Reply CorsStep::preflight(const RequestContext& ctx, const RequestHead& req,
     return r;
 }
 
-boost::asio::awaitable<std::optional<Reply>> CorsStep::on_request(RequestContext& ctx,
-                                                                  RequestHead& req) const {
+std::optional<Reply> CorsStep::decide(RequestContext& ctx, RequestHead& req) const {
     auto origin = req[http::field::origin];
-    if (origin.empty()) co_return std::nullopt;  // not a cross-origin browser call
-    if (is_preflight(req)) co_return preflight(ctx, req, origin);
-    if (!policy_.allows_origin(origin)) co_return std::nullopt;
+    if (origin.empty()) return std::nullopt;  // not a cross-origin browser call
+    if (is_preflight(req)) return preflight(ctx, req, origin);
+    if (!policy_.allows_origin(origin)) return std::nullopt;
     ctx.response_headers.emplace_back("access-control-allow-origin",
                                       policy_.allow_origin_value(origin));
     if (policy_.credentials)
         ctx.response_headers.emplace_back("access-control-allow-credentials", "true");
     if (!policy_.expose_value.empty())
         ctx.response_headers.emplace_back("access-control-expose-headers", policy_.expose_value);
-    co_return std::nullopt;
+    return std::nullopt;
 }
 
 void CorsStep::on_response(RequestContext&, ResponseHead& res) const {

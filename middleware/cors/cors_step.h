@@ -19,12 +19,11 @@ bool is_preflight(const RequestHead& req);
 // Whether the route has a cors step (the session asks for preflights only).
 bool route_has_cors(const config::RouteSpec& route);
 
-class CorsStep : public Step {
+class CorsStep : public SyncStep {
 public:
     explicit CorsStep(CorsPolicy policy) : policy_(std::move(policy)) {}
     std::string_view name() const override { return "cors"; }
-    boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
-                                                            RequestHead& req) const override;
+    std::optional<Reply> decide(RequestContext& ctx, RequestHead& req) const override;
     void on_response(RequestContext& ctx, ResponseHead& res) const override;
 
     const CorsPolicy& policy() const { return policy_; }

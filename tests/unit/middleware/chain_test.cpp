@@ -88,3 +88,60 @@ TEST_CASE("response steps do nothing without a route", "[middleware][chain]") {
 }
 
 }  // namespace gw::middleware
+
+namespace gw::middleware {
+namespace {
+
+// Decides at once: try_request_steps runs it without a coroutine.
+class FakeSyncStep : public SyncStep {
+public:
+    FakeSyncStep(std::string name, unsigned status = 0) : name_(std::move(name)), status_(status) {}
+    std::string_view name() const override { return name_; }
+    std::optional<Reply> decide(RequestContext&, RequestHead& req) const override {
+        std::string seen(req["x-steps"]);
+        req.set("x-steps", seen + name_ + ";");
+        if (status_ == 0) return std::nullopt;
+        return Reply::error(status_, "refused_by_" + name_, "no");
+    }
+
+private:
+    std::string name_;
+    unsigned status_;
+};
+
+}  // namespace
+
+TEST_CASE("steps that decide at once need no coroutine", "[middleware][chain]") {
+    Fixture f({std::make_shared<FakeSyncStep>("ip"), std::make_shared<FakeSyncStep>("cors")});
+    auto so_far = try_request_steps(f.ctx, f.req);
+    CHECK(so_far.done);
+    CHECK_FALSE(so_far.reply);
+    CHECK(f.req["x-steps"] == "ip;cors;");
+
+    Fixture g({std::make_shared<FakeSyncStep>("ip", 403), std::make_shared<FakeStep>("auth")});
+    so_far = try_request_steps(g.ctx, g.req);
+    CHECK(so_far.done);
+    REQUIRE(so_far.reply);
+    CHECK(so_far.reply->code == "refused_by_ip");
+    CHECK(g.req["x-steps"] == "ip;");
+}
+
+TEST_CASE("the chain stops at the first step that must wait and goes on from there",
+          "[middleware][chain]") {
+    Fixture f({std::make_shared<FakeSyncStep>("ip"), std::make_shared<FakeStep>("auth"),
+               std::make_shared<FakeSyncStep>("allow", 403)});
+    auto so_far = try_request_steps(f.ctx, f.req);
+    CHECK_FALSE(so_far.done);
+    CHECK(so_far.next == 1);
+    CHECK(f.req["x-steps"] == "ip;");  // auth has not run yet
+    boost::asio::io_context ioc;
+    auto fut = boost::asio::co_spawn(ioc, run_request_steps(f.ctx, f.req, so_far.next),
+                                     boost::asio::use_future);
+    ioc.run();
+    auto reply = fut.get();
+    REQUIRE(reply);
+    CHECK(reply->code == "refused_by_allow");
+    CHECK(f.req["x-steps"] == "ip;auth;allow;");  // each step ran once
+}
+
+}  // namespace gw::middleware
