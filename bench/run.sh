@@ -18,6 +18,7 @@
 #   --scenarios LIST   comma list from: small big c1000 respond newconn tls balance ratelimit
 #                      jwt cache (default all; balance: the gateway with one target vs
 #                      two, same run; ratelimit: a rate-limited route vs the plain one;
+#                      jwt: a route with JWT auth (HS256) and a rate limit vs the plain one;
 #                      cache: GET answered from the proxy's response cache; gateway vs nginx)
 #   --rounds N         measured rounds (default 3)         --duration S  seconds per run (default 10)
 #   --warmup S         warm-up seconds per target (2)      --workers N   workers of every proxy (1)
@@ -122,7 +123,7 @@ trap 'log "interrupted"; exit 130' INT
 trap 'log "stopped (time budget of ${MAX_TIME}s exceeded, or TERM)"; exit 124' TERM
 untrack() { local p keep=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done; PIDS=("${keep[@]}"); }
 
-n_scen=0; for s in $SCENARIOS; do case $s in jwt) ;; *) n_scen=$((n_scen + 1)) ;; esac; done
+n_scen=0; for s in $SCENARIOS; do n_scen=$((n_scen + 1)); done
 if [ -z "$MAX_TIME" ]; then   # generous: 4 targets per scenario, start-up, waits and reporting
     MAX_TIME=$(( n_scen * (4 * (WARMUP + 2 + ROUNDS * (DURATION + 3)) + 20) + 60 ))
 fi
@@ -158,6 +159,11 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
     -addext subjectAltName=IP:127.0.0.1 -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null
 cat "$TMP/cert.pem" "$TMP/key.pem" > "$TMP/combined.pem"
 chmod 600 "$TMP/key.pem" "$TMP/combined.pem"
+# Scenario jwt: an HS256 secret for this run, and one token signed with it (a day long), sent by
+# wrk to both routes of that scenario so the requests differ only in the route's steps.
+JWT_SECRET=$(openssl rand -hex 32)
+JWT_ISS="https://bench.invalid/" JWT_AUD=bench JWT_SUB=bench-client
+JWT_TOKEN=$("$PY" "$HELP" jwt "$JWT_SECRET" --iss "$JWT_ISS" --aud "$JWT_AUD" --sub "$JWT_SUB")
 
 # ---- starting processes -----------------------------------------------------------------------
 declare -A PORT PID
@@ -259,6 +265,21 @@ routes:
     rewrite: { path: /small }
     rate_limit:
       - { key: ip, limit: 1000000000, window: 1s }
+  # Scenario jwt: /small behind a JWT (HS256, verified with OpenSSL on every request, claims
+  # checked, the token's sub mapped to a consumer) and a per-consumer local rate limit that
+  # never refuses: what authenticating an API call costs against the plain route.
+  - name: jwt
+    match: { path: /jwt, methods: [GET] }
+    upstream: up
+    rewrite: { path: /small }
+    auth: [bench-jwt]
+    rate_limit:
+      - { key: consumer, limit: 1000000000, window: 1s }
+consumers:
+  - { name: bench-client, jwt_subject: "$JWT_SUB" }
+authenticators:
+  bench-jwt: { type: jwt, issuer: "$JWT_ISS", audiences: [$JWT_AUD], algorithms: [HS256],
+               secret: "$JWT_SECRET" }
 EOF
     } > "$d/gateway.yaml"
     launch "$name" "$d/stderr.log" "$GATEWAY" -c "$d/gateway.yaml"
@@ -331,6 +352,7 @@ target_url() {   # target_url NAME SCENARIO
     [ "$2" = tls ] && scheme=https
     case $2 in big) path=/big ;; respond) path=/respond ;; cache) path=/cached ;; esac
     [ "$1" = gateway+rl ] && path=/limited
+    [ "$1" = gateway+jwt ] && path=/jwt
     echo "$scheme://127.0.0.1:${PORT[$1]}$path"
 }
 
@@ -343,6 +365,7 @@ run_wrk() {   # run_wrk NAME SCENARIO SECONDS OUTFILE: wrk's exit status in WRK_
     local conns=64 hdr=() wpid
     [ "$2" = c1000 ] && conns=1000
     [ "$2" = newconn ] && hdr=(-H "Connection: close")
+    [ "$2" = jwt ] && hdr=(-H "Authorization: Bearer $JWT_TOKEN")
     timeout -k 2 $(( $3 + 20 )) "$WRK" -t"$WRK_THREADS" -c"$conns" -d"$3"s --timeout 5s \
         --latency -s "$BENCH_DIR/wrk_report.lua" "${hdr[@]}" "$(target_url "$1" "$2")" >"$4" 2>&1 &
     wpid=$!; PIDS+=("$wpid")
@@ -389,12 +412,6 @@ start_upstream || { note_failure "upstream nginx did not start"; exit 1; }
 log "upstream nginx on 127.0.0.1:${PORT[upstream]}"
 
 for scen in $SCENARIOS; do
-    case $scen in
-        jwt)
-            log "scenario $scen: skipped (not implemented yet)"
-            emit "{\"type\":\"skipped\",\"scenario\":\"$scen\",\"reason\":\"not implemented yet\"}"
-            continue ;;
-    esac
     tls=0; [ "$scen" = tls ] && tls=1
     targets=(gateway nginx haproxy)
     [ "$scen" = small ] && targets+=("gateway+log")
@@ -402,6 +419,8 @@ for scen in $SCENARIOS; do
     [ "$scen" = cache ] && targets=(gateway nginx)   # cache hits: the gateway vs nginx proxy_cache
     # The rate-limited route against the plain proxy route of the same gateway build.
     [ "$scen" = ratelimit ] && targets=(gateway gateway+rl)
+    # JWT auth plus a rate limit against the plain proxy route, same build, same run.
+    [ "$scen" = jwt ] && targets=(gateway gateway+jwt)
     log "scenario $scen: starting ${targets[*]}"
     ok=1
     for t in "${targets[@]}"; do
@@ -410,14 +429,17 @@ for scen in $SCENARIOS; do
             gateway+log) start_gateway gateway+log "$tls" "$TMP/gateway+log/access.log" || ok=0 ;;
             gateway+2t) start_gateway gateway+2t "$tls" off 2 || ok=0 ;;
             gateway+rl) start_gateway gateway+rl "$tls" off || ok=0 ;;
+            gateway+jwt) start_gateway gateway+jwt "$tls" off || ok=0 ;;
             nginx) start_nginx_proxy nginx "$tls" ;;
             haproxy) start_haproxy haproxy "$tls" ;;
         esac
     done
     expect=$SMALL_LEN; [ "$scen" = big ] && expect=$BIG_LEN
-    live=()
+    live=() auth=()
+    [ "$scen" = jwt ] && auth=(--header "Authorization: Bearer $JWT_TOKEN")
     for t in "${targets[@]}"; do
-        if "$PY" "$HELP" wait-http "$(target_url "$t" "$scen")" --pid "${PID[$t]}" --expect-len "$expect"; then
+        if "$PY" "$HELP" wait-http "$(target_url "$t" "$scen")" --pid "${PID[$t]}" \
+                --expect-len "$expect" "${auth[@]}"; then
             live+=("$t")
         else
             note_failure "$scen: $t did not answer 200 with a $expect-byte body"

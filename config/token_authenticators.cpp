@@ -145,6 +145,7 @@ struct JwksSlot {
 };
 struct IntrospectionSlot {
     std::shared_ptr<auth::IntrospectionCache> cache;
+    std::shared_ptr<auth::IntrospectionFlights> flights;
 };
 
 std::shared_ptr<auth::JwksSource> jwks_source(const Context& ctx, auth::JwksSource::Options o) {
@@ -262,7 +263,9 @@ auth::AuthenticatorPtr parse_introspection_authenticator(const Context& ctx, con
     // Shared by the authenticators (and reloads) that ask the same endpoint as the same client.
     auto slot = ctx.registry->state<IntrospectionSlot>(config.url + " " + config.client_id);
     if (!slot->cache) slot->cache = std::make_shared<auth::IntrospectionCache>(entries);
+    if (!slot->flights) slot->flights = std::make_shared<auth::IntrospectionFlights>();
     config.cache = slot->cache;
+    config.flights = slot->flights;  // one call per token for every authenticator sharing it
     config.fetch = real_fetch();
     return std::make_shared<auth::IntrospectionAuthenticator>(std::move(config));
 }

@@ -84,6 +84,16 @@ void log_token_unavailable(const RequestContext& ctx) {
                                              {"request_id", ctx.request_id}});
 }
 
+// The next attempt sends the kept body (read completely) again, in one write.
+template <class Down>
+void replay_kept_body(Call<Down>& c) {
+    if (!c.kept.has_body()) return;
+    auto& req = c.parser.get();
+    c.kept.replay = true;
+    req.chunked(false);
+    req.content_length(c.kept.data().size());
+}
+
 template <class Down>
 asio::awaitable<Attempt> attempt(Call<Down>& c, const config::Target& target) {
     const auto& upstream = c.ctx.match.route->spec.upstream;
@@ -98,9 +108,10 @@ asio::awaitable<Attempt> attempt(Call<Down>& c, const config::Target& target) {
         if (a.conn) a.ex = co_await exchange_on(c, *a.conn);
     }
     if (a.ex.stage == Stage::token_rejected) {
-        // The upstream refused the token (dropped by now): once more with a new one; that
-        // answer, a 401 too or not, goes to the caller.
+        // The upstream refused the token (dropped by now): once more with a new one and the
+        // kept body, if any; that answer, a 401 too or not, goes to the caller.
         c.token.retry = false;
+        replay_kept_body(c);
         c.token.id = co_await c.token.source->attach(c.parser.get());
         if (c.token.id == 0) {
             log_token_unavailable(c.ctx);
@@ -191,12 +202,7 @@ asio::awaitable<void> before_retry(Call<Down>& c, const Attempt& a) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     timer.expires_after(c.gate.wait());
     co_await timer.async_wait(kTuple);
-    if (c.kept.has_body()) {  // the body, read completely and kept, goes again in one write
-        auto& req = c.parser.get();
-        c.kept.replay = true;
-        req.chunked(false);
-        req.content_length(c.kept.data().size());
-    }
+    replay_kept_body(c);
 }
 
 // Answers the client from the last attempt: its relayed answer, or the gateway's error.
@@ -311,13 +317,16 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
     Call<Stream> c{down, down_buffer, parser, ctx, worker, buf.get(), 0,
                    policy.per_try_timeout.value_or(timeout), version, keep_alive,
                    !has_body && idempotent(req.method()),
-                   KeptBody(budget != nullptr, has_body, parser.content_length()),
+                   // Kept for retries, and for a resend after the upstream refuses an
+                   // OAuth2 token (bounded by kMaxRetryBody either way).
+                   KeptBody(budget != nullptr || upstream->credentials.token_source, has_body,
+                            parser.content_length()),
                    RetryGate(policy, budget, now + to_nanos(timeout),
                              static_cast<std::uint64_t>(now)),
                    SentToken{}};
     if (auto* source = upstream->credentials.token_source.get()) {
-        // Only a bodiless request can be sent again after the upstream refused its token.
-        c.token = SentToken{source, co_await source->attach(req), !has_body};
+        // Sent again after the upstream refuses the token, if its body (if any) was kept.
+        c.token = SentToken{source, co_await source->attach(req), true};
         if (c.token.id == 0) {
             log_token_unavailable(ctx);
             co_return co_await send_error(down, ctx, GatewayError::upstream_unavailable, version,

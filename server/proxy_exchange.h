@@ -253,13 +253,16 @@ asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer&
 struct SentToken {
     middleware::oauth2_client::TokenSource* source = nullptr;  // null: no token
     std::uint64_t id = 0;
-    bool retry = false;  // a 401 to it is not relayed: the request is sent again
+    // A 401 to it is not relayed but the request sent again, when the request can be: it
+    // has no body, or its body was read whole and kept (KeptBody, up to kMaxRetryBody).
+    bool retry = false;
 };
 
 // One attempt: request out, response back, over one upstream connection. A 401 to the token
 // drops it before the answer goes on (so the caller's next request cannot get it again); with
-// token.retry the 401 is not relayed but reported as token_rejected (the connection, its body
-// unread, is dropped).
+// token.retry and a request that can be sent again, the 401 is not relayed but reported as
+// token_rejected (the connection, its body unread, is dropped). A streamed body too large to
+// keep was consumed by the first send: that 401 goes to the caller.
 template <class Down, class Up>
 asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
                                    RequestParser& parser, Up& up, UpstreamConnection& conn,
@@ -284,7 +287,8 @@ asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
     ctx.status = rp->get().result_int();
     if (token.source && ctx.status == 401) {
         token.source->reject(token.id);
-        if (token.retry) co_return Exchange{Stage::token_rejected};
+        if (token.retry && !early && kept.replayable(parser))
+            co_return Exchange{Stage::token_rejected};
     }
     // An answer whose status is retried is dropped before anything goes downstream.
     if (!early && kept.replayable(parser) &&

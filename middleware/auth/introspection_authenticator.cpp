@@ -41,6 +41,11 @@ std::string member_string(const rapidjson::Value& doc, const char* name) {
     return {it->value.GetString(), it->value.GetStringLength()};
 }
 
+IntrospectionConfig with_flights(IntrospectionConfig c) {
+    if (!c.flights) c.flights = std::make_shared<IntrospectionFlights>();
+    return c;
+}
+
 }  // namespace
 
 std::optional<IntrospectionAnswer> parse_introspection(std::string_view json) {
@@ -63,7 +68,7 @@ std::optional<IntrospectionAnswer> parse_introspection(std::string_view json) {
 }
 
 IntrospectionAuthenticator::IntrospectionAuthenticator(IntrospectionConfig config)
-    : config_(std::move(config)),
+    : config_(with_flights(std::move(config))),
       // RFC 6749 2.3.1: id and secret are form-encoded before they are joined.
       authorization_("Basic " + base64_encode(form_encode(config_.client_id) + ":" +
                                               form_encode(config_.client_secret))) {}
@@ -79,23 +84,50 @@ boost::asio::awaitable<AuthResult> IntrospectionAuthenticator::authenticate(
     if (auto hit = config_.cache->find(key, config_.clock())) {
         co_return to_result(*hit, config_.clock());
     }
-    auto answer = co_await ask(*token);
-    const std::int64_t now = config_.clock();
+    auto answer = co_await collapsed_ask(key, *token);
     if (!answer) {
         AuthResult r;
         r.status = AuthResult::Status::unavailable;
         r.message = "token introspection is not available";
         co_return r;
     }
-    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config_.cache_ttl).count();
-    std::int64_t until = now + ttl;
-    if (answer->active && answer->token_exp != 0) until = std::min(until, answer->token_exp);
-    AuthResult result = to_result(*answer, now);
-    config_.cache->store(key, std::move(*answer), until, now);
-    co_return result;
+    co_return to_result(*answer, config_.clock());
 }
 
-boost::asio::awaitable<std::optional<IntrospectionAnswer>> IntrospectionAuthenticator::ask(
+// The leader stores the answer before it ends the flight, so that a request arriving between
+// the two finds it cached and starts no second call.
+boost::asio::awaitable<IntrospectionAuthenticator::Answer>
+IntrospectionAuthenticator::collapsed_ask(const IntrospectionCache::Key& key,
+                                          std::string_view token) const {
+    if (config_.cache_ttl.count() == 0) co_return co_await ask(token);
+    bool leader = false;
+    auto flight = config_.flights->join(key, leader);
+    if (!leader) {
+        // The leader's call is bounded by the timeout: a follower waits that long and a little
+        // more, then gives up as the leader would have (unavailable).
+        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              config_.timeout) + std::chrono::seconds(1);
+        auto result = co_await flight->wait(wait);
+        co_return result ? std::move(*result) : std::nullopt;
+    }
+    IntrospectionFlights::Lease lease(*config_.flights, key, flight, std::nullopt);
+    auto answer = co_await ask(token);
+    if (answer) remember(key, *answer, config_.clock());
+    lease.finish(answer);
+    co_return answer;
+}
+
+// Cached for the ttl, never past the token's own exp.
+void IntrospectionAuthenticator::remember(const IntrospectionCache::Key& key,
+                                          const IntrospectionAnswer& answer,
+                                          std::int64_t now) const {
+    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(config_.cache_ttl).count();
+    std::int64_t until = now + ttl;
+    if (answer.active && answer.token_exp != 0) until = std::min(until, answer.token_exp);
+    config_.cache->store(key, answer, until, now);
+}
+
+boost::asio::awaitable<IntrospectionAuthenticator::Answer> IntrospectionAuthenticator::ask(
     std::string_view token) const {
     server::FetchRequest req;
     req.method = "POST";

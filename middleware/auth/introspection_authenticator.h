@@ -4,6 +4,13 @@
 // reached or answers nonsense makes the request 503 (unavailable), never a pass. Immutable after
 // load, shared by every worker; the cache is thread-safe (introspection_cache.h) and the call
 // runs on the requesting worker's executor.
+//
+// Concurrent misses for one token are collapsed across all workers (middleware/single_flight.h,
+// keyed by the token's digest): the first asks, the others wait for its answer, so a burst of
+// requests with a new token costs the provider one call, not one per request or per worker.
+// Process-wide rather than per worker because the answer cache is process-wide too: a
+// per-worker flight would still make one call per worker for the same token. With `cache: 0s`
+// nothing is collapsed: the operator asked for every request to be checked.
 #pragma once
 
 #include <atomic>
@@ -17,8 +24,15 @@
 #include "middleware/auth/introspection_cache.h"
 #include "middleware/auth/jwks_source.h"
 #include "middleware/auth/token_claims.h"
+#include "middleware/single_flight.h"
 
 namespace gw::middleware::auth {
+
+// In-flight introspection calls by token digest; the result is the provider's answer, nullopt
+// when it could not be had (the followers answer 503 too, as the leader does).
+using IntrospectionFlights =
+    SingleFlight<IntrospectionCache::Key, std::optional<IntrospectionAnswer>,
+                 IntrospectionCache::KeyHash>;
 
 struct IntrospectionConfig {
     std::string name;
@@ -29,6 +43,7 @@ struct IntrospectionConfig {
     config::Duration timeout = std::chrono::seconds(5);
     config::UpstreamTls tls;
     std::shared_ptr<IntrospectionCache> cache;  // never null
+    std::shared_ptr<IntrospectionFlights> flights;  // made by the constructor when null
     FetchFn fetch;
     std::function<std::int64_t()> clock = unix_now;  // Unix seconds; tests inject their own
 };
@@ -44,7 +59,13 @@ public:
     void strip_credential(RequestHead& req, std::string& query) const override;
 
 private:
-    boost::asio::awaitable<std::optional<IntrospectionAnswer>> ask(std::string_view token) const;
+    using Answer = std::optional<IntrospectionAnswer>;
+    // The answer for the token: asked by this request, or by another one in flight with it.
+    boost::asio::awaitable<Answer> collapsed_ask(const IntrospectionCache::Key& key,
+                                                 std::string_view token) const;
+    boost::asio::awaitable<Answer> ask(std::string_view token) const;
+    void remember(const IntrospectionCache::Key& key, const IntrospectionAnswer& answer,
+                  std::int64_t now) const;
     void log_failure(std::string_view why) const;
 
     const IntrospectionConfig config_;

@@ -36,10 +36,11 @@ public:
                std::int64_t now);
     std::size_t size();
 
-private:
     struct KeyHash {
         std::size_t operator()(const Key& k) const;
     };
+
+private:
     struct Entry {
         IntrospectionAnswer answer;
         std::int64_t expires = 0;

@@ -26,12 +26,14 @@ TIMEOUT = 10.0
 
 
 class IdentityProvider:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """port: 0 for an ephemeral one; a fixed one for a provider that comes up after the
+        gateway that uses it."""
         node = shutil.which("node")
         if node is None or not os.path.isdir(os.path.join(IDP_DIR, "node_modules")):
             raise unittest.SkipTest("node or oauth2-mock-server missing: "
                                     "run scripts/install-deps.sh test")
-        self._proc = subprocess.Popen([node, "idp.js"], cwd=IDP_DIR, stdin=subprocess.PIPE,
+        self._proc = subprocess.Popen([node, "idp.js", str(port)], cwd=IDP_DIR, stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, text=True)
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

@@ -4,8 +4,8 @@ counts the tokens it issues, and a recording upstream that checks the bearer tok
 
 Covered: one token fetch for 200 concurrent requests over several connections and two workers
 (single flight), client_secret_basic and client_secret_post, refresh on expiry, an upstream 401
-(one refresh, one retry; a second 401 goes to the caller; a request with a body is not sent
-twice), the token endpoint failing (502 JSON, one attempt per backoff, healthy after), a reload
+(one refresh, one retry, with the same body when the proxy kept it; a second 401 goes to
+the caller; a body above the kept-body bound is not sent twice), the token endpoint failing (502 JSON, one attempt per backoff, healthy after), a reload
 that keeps the token and a rotated secret file picked up on reload, and that neither the
 secret nor a token shows up in logs, /metrics, /routes or error bodies.
 """
@@ -270,19 +270,50 @@ class OAuth2ClientTest(GatewayTestCase):
         self.assertEqual(ep.issued_count, 2)
         self.assert_fetch_metrics(gw, ok=2, error=0, rejections=2)
 
-    def test_401_to_a_request_with_a_body_is_not_retried(self) -> None:
+    def test_401_to_a_post_with_a_body_is_sent_again_with_the_same_bytes(self) -> None:
         ep = self.start_endpoint(delay=0)
         up = self.start_bearer_upstream(rejects=lambda t: t == ep.prefix + "1")
         gw = self.start(up, ep)
-        r = gw.request("POST", "/p/orders", body=b'{"n":1}',
+        body = b'{"order":{"id":7,"lines":["a","b"]},"note":"caf\xc3\xa9"}'
+        r = gw.request("POST", "/p/orders", body=body,
                        headers={"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.header("x-seen-token"), ep.prefix + "2")
+        self.assertEqual(tokens_seen(up), [ep.prefix + "1", ep.prefix + "2"])
+        for seen in up.seen():
+            self.assertEqual(seen.method, "POST")
+            self.assertEqual(seen.path, "/orders")
+            self.assertEqual(seen.body, body)
+            self.assertEqual(seen.header("content-type"), "application/json")
+        self.assert_fetch_metrics(gw, ok=2, error=0, rejections=1)
+
+    def test_401_to_a_chunked_body_within_the_bound_is_sent_again(self) -> None:
+        ep = self.start_endpoint(delay=0)
+        up = self.start_bearer_upstream(rejects=lambda t: t == ep.prefix + "1")
+        gw = self.start(up, ep)
+        parts = [b"x" * 1000, b"y" * 2000, b"z"]
+        r = gw.request("POST", "/p/upload", body=iter(parts), encode_chunked=True,
+                       headers={"Transfer-Encoding": "chunked"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([s.body for s in up.seen()], [b"".join(parts)] * 2)
+        self.assertEqual(tokens_seen(up), [ep.prefix + "1", ep.prefix + "2"])
+
+    def test_401_to_a_body_above_the_kept_bound_goes_to_the_caller(self) -> None:
+        ep = self.start_endpoint(delay=0)
+        up = self.start_bearer_upstream(rejects=lambda t: t == ep.prefix + "1")
+        gw = self.start(up, ep)
+        big = b"b" * (64 * 1024 + 1)  # one byte past the proxy's kept-body bound
+        r = gw.request("POST", "/p/orders", body=big,
+                       headers={"Content-Type": "application/octet-stream"})
         self.assertEqual(r.status, 401, r)
-        self.assertEqual(len(up.seen()), 1, "a streamed body is never sent twice")
-        self.assertEqual(up.last().body, b'{"n":1}')
+        self.assertEqual(r.json(), {"denied": ep.prefix + "1"})
+        self.assertEqual(len(up.seen()), 1, "a body that was not kept is never sent twice")
+        self.assertEqual(up.last().body, big)
         # The refused token was dropped: the caller's retry gets a new one.
-        r = gw.request("POST", "/p/orders", body=b'{"n":1}')
+        r = gw.request("POST", "/p/orders", body=big)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(tokens_seen(up), [ep.prefix + "1", ep.prefix + "2"])
+        self.assert_fetch_metrics(gw, ok=2, error=0, rejections=1)
 
     # -- token endpoint failures ---------------------------------------------------------------
     def test_token_endpoint_failing_gives_502_then_recovers(self) -> None:

@@ -135,6 +135,48 @@ class JwksUnreachableTest(GatewayTestCase):
         self.assertEqual(metrics.value("gateway_jwks_keys", url=url), 0)
 
 
+class JwksRecoveryTest(GatewayTestCase):
+    def test_keys_load_once_the_provider_comes_up(self) -> None:
+        """The gateway starts before its identity provider: 503 while the JWKS URL refuses
+        connections, then, with no restart or reload, valid tokens pass once the provider
+        listens. jwks_refresh is an hour, so the keys can only come from the retries a
+        key-less source makes at the jwks_min_refresh pace (or a request's early fetch)."""
+        port = free_port_closed()  # where the provider will listen, refused until then
+        issuer = f"http://127.0.0.1:{port}"
+        up = self.start_upstream()
+        auth = {"type": "jwt", "issuer": issuer, "audiences": ["orders"],
+                "jwks_url": issuer + "/jwks", "algorithms": ["RS256"],
+                "jwks_refresh": "1h", "jwks_min_refresh": "200ms"}
+        gw = self.start_gateway(config(up.url, {"idp": auth}))
+        wait_for(lambda: "jwks fetch failed" in gw.stderr_text(), what="the failure logged")
+        r = gw.get("/idp/x", headers=bearer("a.b.c"))
+        self.assert_error(r, 503, "auth_unavailable")
+        self.assertEqual(up.seen(), [])
+
+        idp = IdentityProvider(port=port)
+        self.addCleanup(idp.stop)
+        token = idp.token()
+
+        def passes() -> bool:
+            r = gw.get("/idp/orders", headers=bearer(token))
+            self.assertIn(r.status, (200, 503), r)  # never another refusal
+            return r.status == 200
+        wait_for(passes, timeout=15, interval=0.1, what="a valid token to pass")
+        self.assertEqual(up.last().path, "/idp/orders")
+        self.assertGreaterEqual(idp.stats()["jwks"], 1)
+        self.assertIn("jwks loaded", gw.stderr_text())
+        url = issuer + "/jwks"
+        wait_for(lambda: gw.metrics().value("gateway_jwks_keys", url=url) == 1,
+                 what="the key count metric")
+        m = gw.metrics()
+        self.assertGreaterEqual(m.value("gateway_jwks_fetches_total", url=url, result="ok"), 1)
+        self.assertGreaterEqual(m.value("gateway_jwks_fetches_total", url=url,
+                                        result="error"), 1)
+        # Loaded keys refuse what they should: a token with a forged payload.
+        self.assert_error(gw.get("/idp/x", headers=bearer(with_payload(token, {"sub": "x"}))),
+                          401, "invalid_token")
+
+
 class IntrospectionTest(GatewayTestCase):
     @classmethod
     def setUpClass(cls) -> None:

@@ -6,7 +6,8 @@
 //       rotate   new RS256 key, old ones removed from the JWKS  -> {"kid": "..."}
 //       revoke T introspection says inactive for token T      -> {"ok": true}
 //       stats                                                  -> {"introspect": n, "jwks": n}
-// The first stdout line is {"port": N}. Exits when stdin closes.
+// The first stdout line is {"port": N}. Exits when stdin closes. An optional argument is the
+// port to listen on (a test that starts the gateway before its provider); 0 by default.
 'use strict';
 
 const http = require('node:http');
@@ -68,7 +69,7 @@ async function command(line) {
 async function main() {
   await rotate();
   const http_server = http.createServer(handle);
-  http_server.listen(0, '127.0.0.1', () => {
+  http_server.listen(Number(process.argv[2] || 0), '127.0.0.1', () => {
     const port = http_server.address().port;
     server.issuer.url = `http://127.0.0.1:${port}`;
     process.stdout.write(JSON.stringify({ port }) + '\n');

@@ -3,7 +3,10 @@
 // a provider that is down or answers nonsense.
 #include <catch.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "token_auth_test_util.h"
 #include "middleware/auth/introspection_authenticator.h"
@@ -19,13 +22,18 @@ struct FakeEndpoint {
     std::string body = R"({"active":true,"sub":"alice","scope":"a b","client_id":"app"})";
     bool fail = false;
     int calls = 0;
+    std::chrono::milliseconds delay{0};  // a slow provider, so that requests overlap
     server::FetchRequest last;
 
     FetchFn fn() {
-        return [this](asio::any_io_executor, server::FetchRequest req)
+        return [this](asio::any_io_executor ex, server::FetchRequest req)
                    -> asio::awaitable<server::FetchResult> {
             ++calls;
             last = std::move(req);
+            if (delay.count() > 0) {
+                asio::steady_timer t(ex, delay);
+                co_await t.async_wait(asio::use_awaitable);
+            }
             server::FetchResult r;
             if (fail) {
                 r.error = asio::error::timed_out;
@@ -58,6 +66,22 @@ struct Fixture {
     }
     AuthResult check(const std::string& token) { return test::authenticate_bearer(*auth, token); }
 };
+
+// n requests with the same token at once, on one worker; their results.
+std::vector<AuthResult> concurrently(Fixture& f, const std::string& token, int n) {
+    asio::io_context ioc;
+    RequestHead req;
+    req.set(boost::beast::http::field::authorization, "Bearer " + token);
+    RequestContext ctx;
+    std::vector<AuthResult> results;
+    for (int i = 0; i < n; ++i) {
+        asio::co_spawn(ioc, f.auth->authenticate(ctx, req), [&](std::exception_ptr e, auto r) {
+            if (!e) results.push_back(std::move(r));
+        });
+    }
+    ioc.run();
+    return results;
+}
 
 std::string header(const server::FetchRequest& r, const std::string& name) {
     for (const auto& [k, v] : r.headers) {
@@ -175,3 +199,41 @@ TEST_CASE("introspection cache: bounded, expired entries go first", "[auth][intr
 }
 
 }  // namespace gw::middleware::auth
+
+TEST_CASE("introspection: concurrent misses for one token make one call",
+          "[auth][introspection][flight]") {
+    Fixture f;
+    f.idp.delay = std::chrono::milliseconds(20);
+    auto results = concurrently(f, "same", 20);
+    REQUIRE(results.size() == 20);
+    for (const auto& r : results) {
+        CHECK(r.status == Status::ok);
+        CHECK(r.subject == "alice");
+    }
+    CHECK(f.idp.calls == 1);
+    CHECK(f.check("same").status == Status::ok);  // cached by the leader
+    CHECK(f.idp.calls == 1);
+    CHECK(concurrently(f, "other", 5).size() == 5);  // another token: its own call
+    CHECK(f.idp.calls == 2);
+}
+
+TEST_CASE("introspection: a failed call fails its followers too, and is not remembered",
+          "[auth][introspection][flight]") {
+    Fixture f;
+    f.idp.delay = std::chrono::milliseconds(20);
+    f.idp.fail = true;
+    auto results = concurrently(f, "t", 10);
+    REQUIRE(results.size() == 10);
+    for (const auto& r : results) CHECK(r.status == Status::unavailable);
+    CHECK(f.idp.calls == 1);
+    f.idp.fail = false;
+    CHECK(f.check("t").status == Status::ok);  // the next request asks again
+    CHECK(f.idp.calls == 2);
+}
+
+TEST_CASE("introspection: cache 0s collapses nothing", "[auth][introspection][flight]") {
+    Fixture f(std::chrono::seconds(0));
+    f.idp.delay = std::chrono::milliseconds(20);
+    CHECK(concurrently(f, "t", 5).size() == 5);
+    CHECK(f.idp.calls == 5);
+}
