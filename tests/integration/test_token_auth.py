@@ -149,7 +149,12 @@ class JwksRecoveryTest(GatewayTestCase):
                 "jwks_refresh": "1h", "jwks_min_refresh": "200ms"}
         gw = self.start_gateway(config(up.url, {"idp": auth}))
         wait_for(lambda: "jwks fetch failed" in gw.stderr_text(), what="the failure logged")
-        r = gw.get("/idp/x", headers=bearer("a.b.c"))
+        # A well-formed RS256 token (no provider yet to sign one): it needs the keys to check.
+        unsigned = ".".join([b64url(json.dumps({"alg": "RS256", "kid": "k1"}).encode()),
+                             b64url(json.dumps({"iss": issuer, "aud": "orders",
+                                                "exp": 4102444800}).encode()),
+                             b64url(b"\x01" * 256)])
+        r = gw.get("/idp/x", headers=bearer(unsigned))
         self.assert_error(r, 503, "auth_unavailable")
         self.assertEqual(up.seen(), [])
 
@@ -172,6 +177,8 @@ class JwksRecoveryTest(GatewayTestCase):
         self.assertGreaterEqual(m.value("gateway_jwks_fetches_total", url=url, result="ok"), 1)
         self.assertGreaterEqual(m.value("gateway_jwks_fetches_total", url=url,
                                         result="error"), 1)
+        self.assertGreaterEqual(m.value("gateway_auth_failures_total", route="idp",
+                                        reason="auth_unavailable"), 1)
         # Loaded keys refuse what they should: a token with a forged payload.
         self.assert_error(gw.get("/idp/x", headers=bearer(with_payload(token, {"sub": "x"}))),
                           401, "invalid_token")

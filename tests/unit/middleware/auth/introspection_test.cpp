@@ -198,7 +198,6 @@ TEST_CASE("introspection cache: bounded, expired entries go first", "[auth][intr
     CHECK_FALSE(cache.find(k, 100));
 }
 
-}  // namespace gw::middleware::auth
 
 TEST_CASE("introspection: concurrent misses for one token make one call",
           "[auth][introspection][flight]") {
@@ -237,3 +236,5 @@ TEST_CASE("introspection: cache 0s collapses nothing", "[auth][introspection][fl
     CHECK(concurrently(f, "t", 5).size() == 5);
     CHECK(f.idp.calls == 5);
 }
+
+}  // namespace gw::middleware::auth

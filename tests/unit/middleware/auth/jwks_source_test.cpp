@@ -173,4 +173,25 @@ TEST_CASE("jwks source: never fetched answers unavailable", "[auth][jwks_source]
     }
 }
 
+
+TEST_CASE("jwks source: keys load once a provider that was down comes up",
+          "[auth][jwks_source]") {
+    Fixture f(std::chrono::milliseconds(20), false);  // refresh is an hour (Fixture)
+    f.idp.fail = true;
+    f.source->start(f.ioc.get_executor());
+    settle(f.ioc);
+    REQUIRE_FALSE(f.source->keys());
+    CHECK(f.check(test::rsa_key(), "a").status == Status::unavailable);
+    f.idp.fail = false;
+    // Without keys the loop tries again at the floor's pace, not after the hour-long refresh.
+    for (int i = 0; i < 500 && !f.source->keys(); ++i) {
+        f.ioc.restart();
+        f.ioc.run_for(std::chrono::milliseconds(10));
+    }
+    REQUIRE(f.source->keys());
+    CHECK(f.source->last_error().empty());
+    CHECK(f.check(test::rsa_key(), "a").status == Status::ok);
+    CHECK(f.idp.calls >= 2);
+}
+
 }  // namespace gw::middleware::auth
