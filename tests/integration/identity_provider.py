@@ -33,8 +33,8 @@ class IdentityProvider:
         if node is None or not os.path.isdir(os.path.join(IDP_DIR, "node_modules")):
             raise unittest.SkipTest("node or oauth2-mock-server missing: "
                                     "run scripts/install-deps.sh test")
-        self._proc = subprocess.Popen([node, "idp.js", str(port)], cwd=IDP_DIR, stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, text=True)
+        self._proc = subprocess.Popen([node, "idp.js", str(port)], cwd=IDP_DIR,
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
         self.port = int(self._answer()["port"])

@@ -5,9 +5,10 @@ counts the tokens it issues, and a recording upstream that checks the bearer tok
 Covered: one token fetch for 200 concurrent requests over several connections and two workers
 (single flight), client_secret_basic and client_secret_post, refresh on expiry, an upstream 401
 (one refresh, one retry, with the same body when the proxy kept it; a second 401 goes to
-the caller; a body above the kept-body bound is not sent twice), the token endpoint failing (502 JSON, one attempt per backoff, healthy after), a reload
-that keeps the token and a rotated secret file picked up on reload, and that neither the
-secret nor a token shows up in logs, /metrics, /routes or error bodies.
+the caller; a body above the kept-body bound is not sent twice), the token endpoint failing
+(502 JSON, one attempt per backoff, healthy after), a reload that keeps the token and a rotated
+secret file picked up on reload, and that neither the secret nor a token shows up in logs,
+/metrics, /routes or error bodies.
 """
 
 from __future__ import annotations
