@@ -7,7 +7,8 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
-#include <openssl/hmac.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rsa.h>
 
 namespace gw::middleware::auth {
@@ -60,12 +61,42 @@ bool ecdsa_raw_to_der(std::string_view raw, std::size_t coord, std::string& der)
     return i2d_ECDSA_SIG(sig.get(), &out) == len;
 }
 
+struct MacCtxFree {
+    void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
+
+// An HMAC context of this thread for one digest, its digest set once. HMAC() fetches the MAC
+// and the digest by name, allocates and frees a context on every call: half of an HS256
+// verification's instructions. Each call re-keys it (EVP_MAC_init): one verification never
+// runs with another's key. Never shared: every worker thread has its own.
+EVP_MAC_CTX* hmac_context(int bits) {
+    static EVP_MAC* const kHmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    auto make = [](const char* name) {
+        MacCtx ctx(kHmac ? EVP_MAC_CTX_new(kHmac) : nullptr);
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(name), 0),
+            OSSL_PARAM_construct_end()};
+        if (ctx && EVP_MAC_CTX_set_params(ctx.get(), params) != 1) ctx.reset();
+        return ctx;
+    };
+    thread_local const MacCtx k256 = make("SHA256");
+    thread_local const MacCtx k384 = make("SHA384");
+    thread_local const MacCtx k512 = make("SHA512");
+    return (bits == 256 ? k256 : bits == 384 ? k384 : k512).get();
+}
+
 bool verify_hmac(JwtAlg alg, const std::string& secret, std::string_view input,
                  std::string_view signature) {
+    EVP_MAC_CTX* ctx = hmac_context(digest_bits(alg));
     unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!HMAC(digest(digest_bits(alg)), secret.data(), static_cast<int>(secret.size()),
-              reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len)) {
+    std::size_t len = 0;
+    if (ctx == nullptr ||
+        EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                     nullptr) != 1 ||
+        EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(input.data()),
+                       input.size()) != 1 ||
+        EVP_MAC_final(ctx, mac, &len, sizeof mac) != 1) {
         return false;
     }
     return signature.size() == len && CRYPTO_memcmp(mac, signature.data(), len) == 0;
