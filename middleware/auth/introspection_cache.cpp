@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include <openssl/evp.h>
+#include "middleware/auth/digest.h"
 
 namespace gw::middleware::auth {
 
@@ -17,12 +17,7 @@ std::size_t IntrospectionCache::KeyHash::operator()(const Key& k) const {
 }
 
 IntrospectionCache::Key IntrospectionCache::key_of(std::string_view token) {
-    // Fetched once: EVP_sha256() would look the provider up on every call.
-    static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    Key key{};
-    unsigned int len = 0;
-    EVP_Digest(token.data(), token.size(), key.data(), &len, kSha256, nullptr);
-    return key;
+    return sha256(token);
 }
 
 std::optional<IntrospectionAnswer> IntrospectionCache::find(const Key& key, std::int64_t now) {
