@@ -15,7 +15,8 @@ import sys
 
 SCENARIO_ORDER = ["small", "big", "c1000", "respond", "newconn", "tls", "balance",
                   "ratelimit", "jwt", "cache"]
-PROXY_ORDER = ["gateway", "nginx", "haproxy", "gateway+log", "gateway+2t", "gateway+rl"]
+PROXY_ORDER = ["gateway", "nginx", "haproxy", "gateway+log", "gateway+2t", "gateway+rl",
+               "gateway+rlredis"]
 PEERS = ["nginx", "haproxy"]
 METRICS = ["rps", "p50_us", "p99_us", "cpu_us_per_req"]
 
@@ -88,7 +89,8 @@ def ratios(summ):
         gw = summ.get((scen, "gateway"))
         pairs = [(p, "gateway") for p in PEERS] + [("gateway", "gateway+log"),
                                                    ("gateway", "gateway+2t"),
-                                                   ("gateway", "gateway+rl")]
+                                                   ("gateway", "gateway+rl"),
+                                                   ("gateway", "gateway+rlredis")]
         for peer, subject in pairs:
             a, b = summ.get((scen, subject)), summ.get((scen, peer))
             if not a or not b:
