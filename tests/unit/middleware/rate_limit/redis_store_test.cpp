@@ -220,8 +220,17 @@ TEST_CASE("redis rate limit: give back, separate keys, NOSCRIPT", "[rate_limit][
     CHECK(f.check(ka).allowed);
     CHECK_FALSE(f.check(ka).allowed);
     CHECK(f.check(kb).allowed);  // another client, another count
-    // One unit given back: one more passes (one connection: the give-back goes first).
+    // One unit given back: one more passes. The give-back is not awaited (and its script's
+    // first use on a connection takes a NOSCRIPT round trip): wait until Redis has it.
+    const std::string key = redis_key(redis_key_prefix("r", "ip", f.limit), f.limit, ka);
+    const std::string before = f.command("GET", key).str;
     f.store->give_back(f.limit, ka);
+    bool given_back = false;
+    for (int i = 0; i < 200 && !given_back; ++i) {
+        f.pause();
+        given_back = f.command("GET", key).str != before;
+    }
+    CHECK(given_back);
     CHECK(f.check(ka).allowed);
     CHECK_FALSE(f.check(ka).allowed);
     // Redis forgets its scripts (as after a restart): the client loads it again.
