@@ -51,8 +51,9 @@ class RedisRateLimitTest(GatewayTestCase):
         self.addCleanup(self.redis.stop)  # after the gateways (cleanups run last-in first)
 
     def config(self, limits: dict[str, dict], on_error: str = "allow",
-               timeout: str = "200ms", workers: int = 2) -> dict:
-        """One route per entry (name -> limit with store: redis), path /<name>."""
+               timeout: str = "3s", workers: int = 2) -> dict:
+        """One route per entry (name -> limit with store: redis), path /<name>. The timeout is
+        generous: on a loaded machine a healthy Redis must never look slow to these tests."""
         routes = [{"name": name, "match": {"path": f"/{name}"}, "upstream": "backend",
                    "rate_limit": [dict(limit, store="redis")]}
                   for name, limit in limits.items()]
@@ -116,25 +117,40 @@ class RedisRateLimitTest(GatewayTestCase):
         self.assertGreater(gw.metrics().value("gateway_redis_errors_total"), 0)
         self.assertEqual(len(self.up.wait_requests(14)), 14)
 
-    def test_on_error_deny_with_redis_frozen_then_restarted(self) -> None:
+    def test_on_error_deny_with_redis_frozen(self) -> None:
         gw = self.start_gateway(self.config(
-            {"closed": {"key": "route", "limit": 2, "window": HOUR}}, on_error="deny"))
-        self.assertEqual(self.statuses(gw, "/closed", 1), [200])
+            {"closed": {"key": "route", "limit": 100, "window": HOUR}}, on_error="deny",
+            timeout="300ms", workers=1))
+        wait_for(lambda: gw.get("/closed", timeout=REQUEST_TIMEOUT).status == 200,
+                 timeout=10, what="a request Redis decided")
+        errors_before = gw.metrics().value("gateway_rate_limit_redis_errors_total")
         # Frozen: connections stay open, nothing answers; redis.timeout ends each wait.
         os.kill(self.redis.proc.pid, signal.SIGSTOP)
         try:
             for r in concurrent_gets([(gw.port, "/closed")] * 4):
                 self.assert_error(r, 429, "rate_limited")
                 self.assertEqual(r.header("retry-after"), "1", r)
-            self.wait_metric(gw, 4, "gateway_rate_limit_redis_errors_total", route="closed")
+            self.wait_metric(gw, errors_before + 4, "gateway_rate_limit_redis_errors_total",
+                             route="closed")
             wait_for(lambda: gw.metrics().value("gateway_redis_errors_total",
                                                 reason="timeout") > 0, what="a redis timeout")
         finally:
             os.kill(self.redis.proc.pid, signal.SIGCONT)
-        # Killed, then back on the same port, empty: the gateway reconnects and the limit
-        # applies again from a fresh count (2 pass, then 429).
+        # Thawed: Redis decides again.
+        wait_for(lambda: gw.get("/closed", timeout=REQUEST_TIMEOUT).status == 200,
+                 timeout=15, interval=0.05, what="a request decided by the thawed Redis")
+
+    def test_redis_restarted_is_reconnected(self) -> None:
+        # One worker: each worker's client reconnects on its own, so with two the request
+        # after the first one Redis decided could meet a client still waiting to reconnect.
+        gw = self.start_gateway(self.config(
+            {"closed": {"key": "route", "limit": 2, "window": HOUR}}, on_error="deny",
+            workers=1))
+        self.assertEqual(self.statuses(gw, "/closed", 1), [200])
         self.redis.kill()
-        self.assertEqual(gw.get("/closed", timeout=REQUEST_TIMEOUT).status, 429)
+        self.assert_error(gw.get("/closed", timeout=REQUEST_TIMEOUT), 429, "rate_limited")
+        # Back on the same port, empty (no persistence): the gateway reconnects and the limit
+        # applies again from a fresh count: 2 pass, then 429.
         self.redis.restart()
         first = wait_for(lambda: (lambda r: r if r.status == 200 else None)(
             gw.get("/closed", timeout=REQUEST_TIMEOUT)), timeout=15, interval=0.05,
