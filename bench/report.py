@@ -16,7 +16,7 @@ import sys
 SCENARIO_ORDER = ["small", "big", "c1000", "respond", "newconn", "tls", "balance",
                   "ratelimit", "jwt", "cache"]
 PROXY_ORDER = ["gateway", "nginx", "haproxy", "gateway+log", "gateway+2t", "gateway+rl",
-               "gateway+jwt"]
+               "gateway+rlredis", "gateway+jwt"]
 PEERS = ["nginx", "haproxy"]
 METRICS = ["rps", "p50_us", "p99_us", "cpu_us_per_req"]
 
@@ -90,6 +90,7 @@ def ratios(summ):
         pairs = [(p, "gateway") for p in PEERS] + [("gateway", "gateway+log"),
                                                    ("gateway", "gateway+2t"),
                                                    ("gateway", "gateway+rl"),
+                                                   ("gateway", "gateway+rlredis"),
                                                    ("gateway", "gateway+jwt")]
         for peer, subject in pairs:
             a, b = summ.get((scen, subject)), summ.get((scen, peer))

@@ -77,6 +77,7 @@ missing=()
 [ -n "$(find_bin nginx)" ] || missing+=(nginx-light)
 [ -n "$(find_bin haproxy)" ] || missing+=(haproxy)
 [ -n "$(find_bin wrk)" ] || missing+=(wrk)
+case " $SCENARIOS " in *" ratelimit "*) [ -n "$(find_bin redis-server)" ] || missing+=(redis-server) ;; esac
 [ -n "$(find_bin openssl)" ] || missing+=(openssl)
 command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -85,7 +86,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
-NGINX=$(find_bin nginx) HAPROXY=$(find_bin haproxy) WRK=$(find_bin wrk)
+NGINX=$(find_bin nginx) HAPROXY=$(find_bin haproxy) WRK=$(find_bin wrk) REDIS=$(find_bin redis-server)
 PY=$(python3 -c 'import sys; print(sys.executable)')   # the real binary: no shim start-up cost
 if [ -n "$SOAK" ]; then
     [[ $SOAK =~ ^[0-9]+([.][0-9]+)?$ ]] || die "--soak needs minutes"
@@ -275,6 +276,20 @@ routes:
     auth: [bench-jwt]
     rate_limit:
       - { key: consumer, limit: 1000000000, window: 1s }
+EOF
+      # The same limit in Redis (scenario ratelimit starts one): one EVALSHA per request.
+      [ -z "${PORT[redis]:-}" ] || cat <<EOF
+  - name: limited-redis
+    match: { path: /limited-redis, methods: [GET] }
+    upstream: up
+    rewrite: { path: /small }
+    rate_limit:
+      - { key: ip, limit: 1000000000, window: 1s, store: redis }
+redis:
+  url: "redis://127.0.0.1:${PORT[redis]}/0"
+  timeout: 1s
+EOF
+      cat <<EOF
 consumers:
   - { name: bench-client, jwt_subject: "$JWT_SUB" }
 authenticators:
@@ -285,6 +300,18 @@ EOF
     launch "$name" "$d/stderr.log" "$GATEWAY" -c "$d/gateway.yaml"
     "$PY" "$HELP" wait-http "http://127.0.0.1:${ports[1]}/readyz" --pid "${PID[$name]}" \
         || { tail -5 "$d/stderr.log" >&2; return 1; }
+}
+
+start_redis() {   # our own redis-server on a free port, no persistence; waits until it listens
+    local d=$TMP/redis i; mkdir -p "$d"; PORT[redis]=$(free_ports 1)
+    launch redis "$d/stderr.log" "$REDIS" --bind 127.0.0.1 --port "${PORT[redis]}" --save "" \
+        --appendonly no --dir "$d"
+    for i in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/${PORT[redis]}") 2>/dev/null && return 0
+        kill -0 "${PID[redis]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    tail -5 "$d/stderr.log" >&2; return 1
 }
 
 start_nginx_proxy() {   # start_nginx_proxy NAME TLS
@@ -353,6 +380,7 @@ target_url() {   # target_url NAME SCENARIO
     case $2 in big) path=/big ;; respond) path=/respond ;; cache) path=/cached ;; esac
     [ "$1" = gateway+rl ] && path=/limited
     [ "$1" = gateway+jwt ] && path=/jwt
+    [ "$1" = gateway+rlredis ] && path=/limited-redis
     echo "$scheme://127.0.0.1:${PORT[$1]}$path"
 }
 
@@ -417,12 +445,16 @@ for scen in $SCENARIOS; do
     [ "$scen" = small ] && targets+=("gateway+log")
     [ "$scen" = balance ] && targets=(gateway gateway+2t)
     [ "$scen" = cache ] && targets=(gateway nginx)   # cache hits: the gateway vs nginx proxy_cache
-    # The rate-limited route against the plain proxy route of the same gateway build.
-    [ "$scen" = ratelimit ] && targets=(gateway gateway+rl)
+    # The rate-limited routes (local, Redis) against the plain proxy route of the same build.
+    [ "$scen" = ratelimit ] && targets=(gateway gateway+rl gateway+rlredis)
     # JWT auth plus a rate limit against the plain proxy route, same build, same run.
     [ "$scen" = jwt ] && targets=(gateway gateway+jwt)
     log "scenario $scen: starting ${targets[*]}"
     ok=1
+    unset 'PORT[redis]'
+    if [ "$scen" = ratelimit ]; then
+        start_redis || { note_failure "redis-server did not start"; targets=(gateway gateway+rl); }
+    fi
     for t in "${targets[@]}"; do
         case $t in
             gateway) start_gateway gateway "$tls" off || ok=0 ;;
@@ -430,6 +462,7 @@ for scen in $SCENARIOS; do
             gateway+2t) start_gateway gateway+2t "$tls" off 2 || ok=0 ;;
             gateway+rl) start_gateway gateway+rl "$tls" off || ok=0 ;;
             gateway+jwt) start_gateway gateway+jwt "$tls" off || ok=0 ;;
+            gateway+rlredis) start_gateway gateway+rlredis "$tls" off || ok=0 ;;
             nginx) start_nginx_proxy nginx "$tls" ;;
             haproxy) start_haproxy haproxy "$tls" ;;
         esac
@@ -477,6 +510,7 @@ for scen in $SCENARIOS; do
         kill -0 "${PID[$t]}" 2>/dev/null || note_failure "$scen: $t exited during the run"
         stop_pid "${PID[$t]}"; untrack "${PID[$t]}"
     done
+    if [ -n "${PORT[redis]:-}" ]; then stop_pid "${PID[redis]}"; untrack "${PID[redis]}"; fi
 done
 
 "$PY" "$BENCH_DIR/report.py" "$OUT" --append-summary || FAILED=1

@@ -22,8 +22,12 @@ class RateLimitState {
 public:
     // The one local store of the process, made on first use (its table is allocated then).
     std::shared_ptr<LocalStore> local_store();
-    std::shared_ptr<DecisionStats> stats_for(const std::string& route, const std::string& label);
-    // gateway_rate_limit_decisions_total and gateway_rate_limit_forced_evictions_total.
+    // redis: the limit has `store: redis`, so its on_error decisions are exported too (once
+    // marked, for the life of the process).
+    std::shared_ptr<DecisionStats> stats_for(const std::string& route, const std::string& label,
+                                             bool redis = false);
+    // gateway_rate_limit_decisions_total, gateway_rate_limit_redis_errors_total (limits with
+    // store: redis) and gateway_rate_limit_forced_evictions_total.
     void render_metrics(std::string& out) const;
 
 private:
@@ -31,7 +35,11 @@ private:
     std::shared_ptr<LocalStore> local_;
     // Kept for the life of the process, like any Prometheus counter: a route or limit removed
     // by a reload stays in the output with its last values.
-    std::map<std::pair<std::string, std::string>, std::shared_ptr<DecisionStats>> stats_;
+    struct Entry {
+        std::shared_ptr<DecisionStats> stats;
+        bool redis = false;
+    };
+    std::map<std::pair<std::string, std::string>, Entry> stats_;
 };
 
 }  // namespace gw::middleware::rate_limit

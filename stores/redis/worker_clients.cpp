@@ -59,6 +59,12 @@ std::shared_ptr<RedisClient> client_for(const config::RedisConfig& config,
     return it->second.client;
 }
 
+std::shared_ptr<RedisClient> existing_client(const config::RedisConfig& config) {
+    ThreadClients& t = mine();
+    auto it = t.by_key.find(config.key);
+    return it == t.by_key.end() ? nullptr : it->second.client;
+}
+
 void clear_thread_clients() { mine().by_key.clear(); }
 
 }  // namespace gw::stores::redis

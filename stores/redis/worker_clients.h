@@ -22,6 +22,10 @@ inline constexpr std::size_t kMaxClientsPerThread = 4;
 // co_await even if the table drops it meanwhile.
 std::shared_ptr<RedisClient> client_for(const config::RedisConfig& config,
                                         const boost::asio::any_io_executor& ex);
+// This thread's client for `config` when it has one, else nullptr; for fire-and-forget calls
+// made right after client_for on the same thread (e.g. a rate-limit give-back), which have
+// no executor at hand.
+std::shared_ptr<RedisClient> existing_client(const config::RedisConfig& config);
 // Drops this thread's clients (tests, before their io_context goes away).
 void clear_thread_clients();
 

@@ -205,7 +205,7 @@ class RateLimitTest(GatewayTestCase):
         self.assertEqual([r.status for r in b], [200] * 5 + [429])
         self.assert_rate_headers(b[0], 5, 4)
 
-    def test_redis_store_is_refused_at_load(self) -> None:
+    def test_store_redis_without_redis_section_fails_the_reload(self) -> None:
         gw = self.start_gateway(self.config(
             [limited_route("ok", "/ok", [{"key": "ip", "limit": 1, "window": "1s"}])]))
         gw.write_config(self.config([limited_route(
@@ -213,8 +213,8 @@ class RateLimitTest(GatewayTestCase):
         r = gw.reload()
         self.assertEqual(r.status, 400, r)
         self.assertEqual(r.json()["error"]["code"], "reload_failed")
-        self.assertIn("routes[0].rate_limit[0].store: store 'redis' is not supported yet",
-                      r.json()["error"]["message"])
+        self.assertIn("routes[0].rate_limit[0].store: store: redis needs a top-level redis: "
+                      "section", r.json()["error"]["message"])
         self.assertEqual(gw.get("/ok").status, 200)  # the old config still serves
 
 

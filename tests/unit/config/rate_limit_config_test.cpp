@@ -87,7 +87,8 @@ TEST_CASE("rate_limit: errors name file:line:col and the key path", "[config][ra
     CHECK(one_error("      - { key: ip, limit: 5 }\n") ==
           "7:9: routes[0].rate_limit[0].window: is required");
     CHECK(one_error("      - { key: ip, limit: 5, window: 1s, store: redis }\n") ==
-          "7:49: routes[0].rate_limit[0].store: store 'redis' is not supported yet (use local)");
+          "7:49: routes[0].rate_limit[0].store: store: redis needs a top-level redis: section "
+          "with its url");
     CHECK(one_error("      - { key: ip, limit: 5, window: 1s, store: disk }\n") ==
           "7:49: routes[0].rate_limit[0].store: expected local | redis, got 'disk'");
     CHECK(one_error("      - { key: ip, limit: 5, window: 1s, burts: 2 }\n") ==
@@ -151,4 +152,29 @@ TEST_CASE("rate_limit: a reload keeps unchanged limits' counts, a changed limit 
                        "result=\"limited\"} 6\n") != std::string::npos);
     CHECK(metrics.find("gateway_rate_limit_decisions_total{route=\"b\",limit=\"ip 4/1h\","
                        "result=\"allowed\"} 4\n") != std::string::npos);
+}
+
+TEST_CASE("rate_limit: store: redis with a redis: section", "[config][rate_limit][redis]") {
+    gw::middleware::Registry registry;
+    TempDir dir;
+    std::string f;
+    // Loading connects to nothing: the workers' clients connect on first use.
+    auto r = load_text(dir,
+                       "server: { listen: \"127.0.0.1:0\" }\n"
+                       "redis: { url: \"redis://127.0.0.1:1/0\", on_error: deny }\n"
+                       "routes:\n" +
+                           route_with("      - { key: ip, limit: 2, window: 1m, store: redis }\n"
+                                      "      - { key: route, limit: 9, window: 1s }\n"),
+                       f, &registry);
+    INFO(joined(r.errors));
+    REQUIRE(r.config);
+    REQUIRE(find_route(*r.config, "r")->steps.size() == 1);
+    CHECK(find_route(*r.config, "r")->steps[0]->name() == "rate_limit");
+    std::string metrics;
+    registry.render_metrics(metrics);
+    CHECK(metrics.find("gateway_rate_limit_redis_errors_total{route=\"r\",limit=\"ip 2/1m\"} "
+                       "0\n") != std::string::npos);
+    // Only limits with store: redis have the error counter.
+    CHECK(metrics.find("gateway_rate_limit_redis_errors_total{route=\"r\",limit=\"route") ==
+          std::string::npos);
 }
