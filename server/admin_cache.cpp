@@ -59,7 +59,7 @@ boost::asio::awaitable<CachePurgeResult> purge_cache(
         co_return CachePurgeResult{
             status::service_unavailable,
             R"({"error":{"code":"cache_store_unavailable","message":"Redis did not answer: )"
-            R"(its entries were not purged (memory entries were)"}})"};
+            R"(its entries were not purged; memory entries were"}})"};
     co_return CachePurgeResult{status::ok, "{\"purged\":" + std::to_string(purged) + "}"};
 }
 

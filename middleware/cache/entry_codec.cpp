@@ -9,6 +9,9 @@ namespace gw::middleware::cache {
 namespace {
 
 constexpr std::size_t kTrailer = sizeof(std::uint32_t) + kEntryCodecTag.size();
+// Times and durations beyond this (about 139 years, in ms) are damage: refusing them keeps
+// the entry's arithmetic (age, freshness, the conversion to system_clock) from overflowing.
+constexpr std::int64_t kMaxMillis = std::int64_t(1) << 42;
 constexpr std::uint8_t kMustRevalidate = 1;
 constexpr std::uint8_t kVaryMarker = 2;
 
@@ -82,6 +85,12 @@ public:
         if (ok_ && n > in_.size() / min_item) ok_ = false;
         return ok_ ? n : 0;
     }
+    // A time or duration in ms, refused outside [0, kMaxMillis).
+    Millis millis() {
+        auto ms = integer<std::int64_t>();
+        if (ms < 0 || ms >= kMaxMillis) ok_ = false;
+        return Millis(ok_ ? ms : 0);
+    }
     bool done() const { return ok_ && in_.empty(); }
     bool ok() const { return ok_; }
 
@@ -112,11 +121,10 @@ bool read_meta(std::string_view meta, Entry& e, std::uint64_t& body_size) {
     auto flags = in.integer<std::uint8_t>();
     e.must_revalidate = (flags & kMustRevalidate) != 0;
     e.vary_marker = (flags & kVaryMarker) != 0;
-    e.stored_at = SystemTime(std::chrono::duration_cast<SystemTime::duration>(
-        Millis(in.integer<std::int64_t>())));
-    e.initial_age = Millis(in.integer<std::int64_t>());
-    e.fresh_for = Millis(in.integer<std::int64_t>());
-    e.stale_if_error = Millis(in.integer<std::int64_t>());
+    e.stored_at = SystemTime(std::chrono::duration_cast<SystemTime::duration>(in.millis()));
+    e.initial_age = in.millis();
+    e.fresh_for = in.millis();
+    e.stale_if_error = in.millis();
     body_size = in.integer<std::uint64_t>();
     for (std::string* s : {&e.etag, &e.last_modified, &e.route, &e.path}) *s = in.str();
     const std::size_t headers = in.count(2 * sizeof(std::uint32_t));

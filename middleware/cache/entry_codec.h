@@ -13,7 +13,8 @@
 //   str etag, str last_modified, str route, str path, u32 n + n (name, value) headers,
 //   u32 n + n vary names.
 // A value that does not parse exactly (truncated, another version, lengths that do not add up,
-// bytes left over) decodes to null: for the cache a miss, never a crash.
+// bytes left over, a negative or absurd time) decodes to null: for the cache a miss, never a
+// crash.
 // Pure functions, no state: any thread.
 #pragma once
 

@@ -127,6 +127,19 @@ class RedisCacheTest(GatewayTestCase):
         self.assertNotEqual(fr.body, en.body)
         self.assertEqual(self.origin.count(path), 2)
 
+    def test_validators_travel_a_304_revalidates_on_the_other_gateway(self) -> None:
+        path = "/shared/e?etag=%22v1%22&cc=no-cache"
+        first = self.gw1.get(path)
+        self.assertEqual((first.status, self.xc(first)), (200, "MISS"))
+        [key] = self.stored("shared", "/shared/e")
+        # no-cache: fresh for 0s, kept for revalidation (at least a minute).
+        self.assertGreater(self.redis.command("PTTL", key, db=2), 30_000)
+        second = self.gw2.get(path)
+        self.assertEqual((second.status, self.xc(second)), (200, "REVALIDATED"), second)
+        self.assertEqual(second.body, first.body)
+        self.assertEqual(second.header("etag"), '"v1"')
+        self.assertEqual(self.origin.count(path), 2)  # the second call was answered 304
+
     def test_consumers_keep_their_own_entries(self) -> None:
         alice = self.gw1.get("/mine/p", {"X-Api-Key": ALICE_KEY})
         self.stored("mine", "/mine/p")
@@ -210,7 +223,8 @@ class RedisOutageTest(GatewayTestCase):
         wait_for(lambda: gw.metrics().value("gateway_cache_redis_errors_total", op="put") >= 1,
                  what="dropped puts counted")
         purge = gw.admin("DELETE", "/cache?route=shared")
-        self.assert_error(purge, 503, "cache_store_unavailable")
+        self.assertEqual(purge.status, 503, purge)
+        self.assertEqual(purge.json()["error"]["code"], "cache_store_unavailable")
         redis.restart()
 
         def hit_again() -> bool:

@@ -148,8 +148,8 @@ TEST_CASE("store: redis errors: missing redis: section, unknown store", "[config
                          f);
     INFO(joined(r.errors));
     CHECK_FALSE(r.config);
-    CHECK(has_error(r, f + ":9:14: routes[0].cache.store: store: redis needs a top-level "
+    CHECK(has_error(r, f + ":10:14: routes[0].cache.store: store: redis needs a top-level "
                            "redis: section with its url"));
-    CHECK(has_error(r, f + ":13:21: routes[1].cache.store:"));
+    CHECK(has_error(r, f + ":14:21: routes[1].cache.store:"));
     CHECK(has_error(r, "expected memory | redis, got 'disk'"));
 }

@@ -39,6 +39,7 @@ gw::config::RedisConfig config_for(std::uint16_t port, int timeout_ms = 1000) {
 
 template <class T>
 T run(asio::io_context& io, asio::awaitable<T> a) {
+    if (io.stopped()) io.restart();  // an earlier call left it without work
     std::optional<T> out;
     std::exception_ptr error;
     asio::co_spawn(io, std::move(a), [&](std::exception_ptr e, T v) {
