@@ -1,7 +1,8 @@
 // The response cache's process-wide state, kept in middleware::Registry so a reload keeps the
 // entries, the flights in progress and the counters: the memory store, the collapsing table,
 // the per-route counters and the Redis store's error counters (the Redis stores themselves
-// belong to the routes' steps: they hold the redis: settings of their snapshot). Each member is thread-safe and says how (see their headers).
+// belong to the routes' steps: they hold the redis: settings of their snapshot). Each member
+// is thread-safe and says how (see their headers).
 //
 // On reload, entries stay where they are: a route that keeps its name and key shape (host,
 // path, vary list) keeps serving its entries until they expire, with the headers they were
