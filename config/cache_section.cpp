@@ -1,10 +1,12 @@
 // cache: (top level, the memory store's budget) and a route's cache: section, compiled into
-// the route's "cache" step (middleware/cache/).
+// the route's "cache" step (middleware/cache/) with its store: the process' memory store, or
+// a RedisStore on the top-level redis: section (store: redis).
 #include <algorithm>
 
 #include "config/sections.h"
 #include "config/text.h"
 #include "middleware/cache/cache_step.h"
+#include "middleware/cache/redis_store.h"
 #include "middleware/registry.h"
 
 namespace gw::config {
@@ -40,9 +42,14 @@ void parse_route_cache(const Context& ctx, const Value& v, RouteSpec& spec) {
     auto rule = std::make_shared<middleware::cache::CacheRule>();
     rule->route = spec.name;
     if (auto d = r.duration("ttl")) rule->ttl = *d;
-    if (auto store = r.one_of("store", {"memory", "redis"}); store && *store == "redis") {
-        auto s = r.scalar("store");
-        ctx.errors.add(s->mark, s->path, "store 'redis' is not supported yet");
+    auto cache = middleware::cache::shared_cache(*ctx.registry);
+    std::shared_ptr<middleware::cache::Store> store;  // null: the memory store
+    if (auto kind = r.one_of("store", {"memory", "redis"}); kind && *kind == "redis") {
+        if (const RedisConfig* redis = require_redis(ctx, *r.scalar("store"))) {
+            store = std::make_shared<middleware::cache::RedisStore>(
+                *redis, std::shared_ptr<middleware::cache::RedisStoreStats>(
+                            cache, &cache->redis_stats));
+        }
     }
     if (auto vary = r.find("vary")) rule->vary = read_vary(ctx, *vary);
     if (auto n = r.size("max_body", true)) rule->max_body = *n;
@@ -53,8 +60,8 @@ void parse_route_cache(const Context& ctx, const Value& v, RouteSpec& spec) {
                                   "come from the configuration already)");
         return;
     }
-    spec.steps.push_back(
-        std::make_shared<middleware::cache::CacheStep>(std::move(rule), middleware::cache::shared_cache(*ctx.registry)));
+    spec.steps.push_back(std::make_shared<middleware::cache::CacheStep>(
+        std::move(rule), std::move(cache), std::move(store)));
 }
 
 }  // namespace gw::config

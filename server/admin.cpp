@@ -162,7 +162,7 @@ asio::awaitable<void> AdminServer::session(asio::ip::tcp::socket socket) {
         } else if (target == "/cache" && req.method() == http::verb::delete_ &&
                    shared_.registry) {
             auto cache = middleware::cache::shared_cache(*shared_.registry);
-            auto purged = purge_cache(*cache, req.target());
+            auto purged = co_await purge_cache(cache, config, std::string(req.target()));
             res = json_response(purged.status, std::move(purged.body), v);
         } else if (target == "/reload" && req.method() == http::verb::post) {
             auto errors = reload_();

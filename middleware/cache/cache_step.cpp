@@ -20,8 +20,10 @@ struct CacheStep::Lookup {
     bool conditional = false;  // the client sent its own validators
 };
 
-CacheStep::CacheStep(std::shared_ptr<const CacheRule> rule, std::shared_ptr<SharedCache> cache)
-    : rule_(std::move(rule)), cache_(std::move(cache)), store_(&cache_->memory),
+CacheStep::CacheStep(std::shared_ptr<const CacheRule> rule, std::shared_ptr<SharedCache> cache,
+                     std::shared_ptr<Store> store)
+    : rule_(std::move(rule)), cache_(std::move(cache)),
+      store_(store ? std::move(store) : std::shared_ptr<Store>(cache_, &cache_->memory)),
       counters_(&cache_->stats.route(rule_->route)) {}
 
 boost::asio::awaitable<EntryPtr> CacheStep::find(const std::string& key,

@@ -19,7 +19,9 @@ namespace gw::middleware::cache {
 
 class CacheStep : public Step {
 public:
-    CacheStep(std::shared_ptr<const CacheRule> rule, std::shared_ptr<SharedCache> cache);
+    // `store`: where entries live; null for the process' memory store (cache->memory).
+    CacheStep(std::shared_ptr<const CacheRule> rule, std::shared_ptr<SharedCache> cache,
+              std::shared_ptr<Store> store = nullptr);
 
     std::string_view name() const override { return "cache"; }
     boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
@@ -39,7 +41,7 @@ private:
 
     std::shared_ptr<const CacheRule> rule_;
     std::shared_ptr<SharedCache> cache_;
-    Store* store_;  // owned by cache_; the memory store until `store: redis` is built
+    std::shared_ptr<Store> store_;  // cache_->memory (aliasing cache_) or a RedisStore
     RouteCounters* counters_;  // owned by cache_->stats, never removed
 };
 

@@ -120,6 +120,12 @@ void ResponseCapture::store(std::shared_ptr<Entry> entry) {
         m->vary = entry->vary;
         m->route = entry->route;
         m->path = entry->path;
+        // The entry's lifetime, so a store that expires entries itself (Redis) keeps the
+        // marker as long as the response it points to.
+        m->stored_at = entry->stored_at;
+        m->initial_age = entry->initial_age;
+        m->fresh_for = entry->fresh_for;
+        m->stale_if_error = entry->stale_if_error;
         marker = std::move(m);
         key = variant_key(s_.key, entry->vary, s_.request);
     }
@@ -131,8 +137,9 @@ void ResponseCapture::store(std::shared_ptr<Entry> entry) {
         s_.lease.release();
         return;
     }
-    // `cache` keeps the store alive until the coroutine ends.
-    auto run = []([[maybe_unused]] std::shared_ptr<SharedCache> cache, Store* store,
+    // `cache` keeps the flights (the lease) alive until the coroutine ends.
+    auto run = []([[maybe_unused]] std::shared_ptr<SharedCache> cache,
+                  std::shared_ptr<Store> store,
                   std::string primary, EntryPtr marker, std::string key, EntryPtr entry,
                   FlightLease lease) -> boost::asio::awaitable<void> {
         if (marker) co_await store->put(std::move(primary), std::move(marker));

@@ -22,7 +22,7 @@ namespace gw::middleware::cache {
 
 struct CaptureSetup {
     std::shared_ptr<SharedCache> cache;
-    Store* store = nullptr;  // owned by cache
+    std::shared_ptr<Store> store;  // a miss copies it: a put may outlive the request
     std::shared_ptr<const CacheRule> rule;
     boost::asio::any_io_executor executor;  // the worker's: stores run there
     std::string key;                        // primary key

@@ -55,7 +55,16 @@ std::string render_metrics(const SharedCache& cache) {
     out += "\n# HELP gateway_cache_entries Entries held by the memory cache.\n"
            "# TYPE gateway_cache_entries gauge\ngateway_cache_entries ";
     out += std::to_string(cache.memory.entries());
-    out += '\n';
+    out += "\n# HELP gateway_cache_redis_errors_total Redis store failures: a get became a miss, "
+           "a put or a purge was dropped, a stored value did not decode.\n"
+           "# TYPE gateway_cache_redis_errors_total counter\n";
+    for (std::size_t op = 0; op < RedisStoreStats::kOps; ++op) {
+        out += "gateway_cache_redis_errors_total{op=\"";
+        out += RedisStoreStats::kNames[op];
+        out += "\"} ";
+        out += std::to_string(cache.redis_stats.errors[op].load(std::memory_order_relaxed));
+        out += '\n';
+    }
     return out;
 }
 

@@ -1,6 +1,8 @@
 // The response cache's process-wide state, kept in middleware::Registry so a reload keeps the
-// entries, the flights in progress and the counters: the memory store, the collapsing table
-// and the per-route counters. Each member is thread-safe and says how (see their headers).
+// entries, the flights in progress and the counters: the memory store, the collapsing table,
+// the per-route counters and the Redis store's error counters (the Redis stores themselves
+// belong to the routes' steps: they hold the redis: settings of their snapshot). Each member
+// is thread-safe and says how (see their headers).
 //
 // On reload, entries stay where they are: a route that keeps its name and key shape (host,
 // path, vary list) keeps serving its entries until they expire, with the headers they were
@@ -14,6 +16,7 @@
 #include "middleware/cache/cache_stats.h"
 #include "middleware/cache/flights.h"
 #include "middleware/cache/memory_store.h"
+#include "middleware/cache/redis_store.h"
 #include "middleware/registry.h"
 
 namespace gw::middleware::cache {
@@ -26,6 +29,7 @@ struct SharedCache {
     MemoryStore memory{kDefaultMaxBytes};
     Flights flights;
     CacheStats stats;
+    RedisStoreStats redis_stats;
 };
 
 // The process's SharedCache, kept in the registry (made on first use, with its metrics added to
@@ -33,7 +37,7 @@ struct SharedCache {
 std::shared_ptr<SharedCache> shared_cache(Registry& registry);
 
 // Prometheus text for the cache: gateway_cache_{hits,misses,bypass,evictions}_total{route},
-// gateway_cache_bytes and gateway_cache_entries.
+// gateway_cache_bytes, gateway_cache_entries and gateway_cache_redis_errors_total{op}.
 std::string render_metrics(const SharedCache& cache);
 
 }  // namespace gw::middleware::cache

@@ -83,7 +83,8 @@ TEST_CASE("route cache errors name file, line, column and key", "[config][cache]
     INFO(joined(r.errors));
     CHECK_FALSE(r.config);
     CHECK(has_error(r, f + ":8:56: routes[0].cache.colour: unknown key"));
-    CHECK(has_error(r, f + ":8:21: routes[0].cache.store: store 'redis' is not supported yet"));
+    CHECK(has_error(r, f + ":8:21: routes[0].cache.store: store: redis needs a top-level "
+                           "redis: section with its url"));
     CHECK(has_error(r, f + ":8:33: routes[0].cache.ttl: expected a duration"));
     CHECK(has_error(r, f + ":8:43: routes[0].cache.vary[0]: expected a header name, "
                            "got 'bad name'"));
@@ -103,4 +104,52 @@ TEST_CASE("top-level cache errors", "[config][cache]") {
     auto r2 = load_routes(dir, "  []\n", f, nullptr, "include: [more.yaml]\n");
     INFO(joined(r2.errors));
     CHECK(has_error(r2, "more.yaml:1:8: cache: only allowed in the main file"));
+}
+
+TEST_CASE("store: redis compiles with the redis: section, without connecting",
+          "[config][cache]") {
+    TempDir dir;
+    std::string f;
+    gw::middleware::Registry registry;
+    auto r = load_routes(dir,
+                         "  - name: a\n"
+                         "    match: { path: /a }\n"
+                         "    upstream: crm\n"
+                         "    cache: { ttl: 30s, store: redis }\n"
+                         "  - name: b\n"
+                         "    match: { path: /b }\n"
+                         "    upstream: crm\n"
+                         "    cache: { ttl: 30s, store: memory }\n",
+                         f, &registry, "redis: { url: \"redis://127.0.0.1:1/0\" }\n");
+    INFO(joined(r.errors));
+    REQUIRE(r.config);
+    for (const char* name : {"a", "b"}) {
+        const RouteSpec* route = find_route(*r.config, name);
+        REQUIRE(route);
+        REQUIRE(route->steps.size() == 1);
+        CHECK(route->steps.back()->name() == "cache");
+    }
+}
+
+TEST_CASE("store: redis errors: missing redis: section, unknown store", "[config][cache]") {
+    TempDir dir;
+    std::string f;
+    auto r = load_routes(dir,
+                         "  - name: a\n"
+                         "    match: { path: /a }\n"
+                         "    upstream: crm\n"
+                         "    cache:\n"
+                         "      ttl: 30s\n"
+                         "      store: redis\n"
+                         "  - name: b\n"
+                         "    match: { path: /b }\n"
+                         "    upstream: crm\n"
+                         "    cache: { store: disk }\n",
+                         f);
+    INFO(joined(r.errors));
+    CHECK_FALSE(r.config);
+    CHECK(has_error(r, f + ":10:14: routes[0].cache.store: store: redis needs a top-level "
+                           "redis: section with its url"));
+    CHECK(has_error(r, f + ":14:21: routes[1].cache.store:"));
+    CHECK(has_error(r, "expected memory | redis, got 'disk'"));
 }
