@@ -46,6 +46,26 @@ std::optional<Reply> CacheStep::bypass(RequestContext& ctx) const {
     return std::nullopt;
 }
 
+bool CacheStep::try_request(RequestContext& ctx, RequestHead& req,
+                            std::optional<Reply>& reply) const {
+    RequestMode mode = request_mode(req);
+    if (mode == RequestMode::bypass) {
+        reply = bypass(ctx);
+        return true;
+    }
+    if (mode != RequestMode::lookup) return false;
+    // Nothing below changes state until the hit: a miss is left to on_request as it was.
+    std::string key = primary_key(*rule_, ctx, req);
+    EntryPtr e;
+    if (!store_->get_at_once(key, e)) return false;
+    if (e && e->vary_marker && !store_->get_at_once(variant_key(key, e->vary, req), e))
+        return false;
+    auto now = Clock::now();
+    if (!e || !e->fresh(now)) return false;
+    reply = hit(e, ctx, req, now);
+    return true;
+}
+
 boost::asio::awaitable<std::optional<Reply>> CacheStep::on_request(RequestContext& ctx,
                                                                    RequestHead& req) const {
     RequestMode mode = request_mode(req);

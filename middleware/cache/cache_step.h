@@ -26,6 +26,9 @@ public:
     std::string_view name() const override { return "cache"; }
     boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
                                                             RequestHead& req) const override;
+    // Bypasses and fresh hits in a store that answers at once; anything else is on_request's.
+    bool try_request(RequestContext& ctx, RequestHead& req,
+                     std::optional<Reply>& reply) const override;
     void on_response(RequestContext& ctx, ResponseHead& res) const override;
 
 private:

@@ -38,6 +38,10 @@ public:
     std::size_t purge_now(const PurgeFilter& filter);
 
     boost::asio::awaitable<EntryPtr> get(std::string key) override;
+    bool get_at_once(const std::string& key, EntryPtr& out) override {
+        out = get_now(key, std::chrono::system_clock::now());
+        return true;
+    }
     boost::asio::awaitable<void> put(std::string key, EntryPtr entry) override;
     bool put_at_once(std::string& key, EntryPtr& entry) override {
         put_now(std::move(key), std::move(entry));

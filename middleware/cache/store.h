@@ -26,6 +26,9 @@ public:
     virtual boost::asio::awaitable<EntryPtr> get(std::string key) = 0;
     // Stores entry under key, replacing what was there; may drop it (too large, failure).
     virtual boost::asio::awaitable<void> put(std::string key, EntryPtr entry) = 0;
+    // For stores that need no I/O (memory): looks up at once and returns true (a hit then needs
+    // no coroutine, Step::try_request). Others return false: use get().
+    virtual bool get_at_once(const std::string&, EntryPtr&) { return false; }
     // For stores that need no I/O (memory): stores at once and returns true, so the entry is
     // there before the response that made it ends. Others return false: use put().
     virtual bool put_at_once(std::string&, EntryPtr&) { return false; }

@@ -16,6 +16,7 @@ public:
                         Clock clock = steady_now);
 
     std::optional<Decision> try_check(const Limit& limit, const Key& key) override;
+    bool answers_at_once() const override { return true; }
     boost::asio::awaitable<Decision> check(const Limit& limit, const Key& key) override;
     void give_back(const Limit& limit, const Key& key) override;
 

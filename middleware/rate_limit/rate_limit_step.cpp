@@ -1,5 +1,6 @@
 #include "middleware/rate_limit/rate_limit_step.h"
 
+#include <algorithm>
 #include <array>
 
 #include "middleware/rate_limit/decision_stats.h"
@@ -73,40 +74,79 @@ Reply refusal(const Decision& d) {
 
 class RateLimitStep final : public Step {
 public:
-    explicit RateLimitStep(std::vector<Limit> limits) : limits_(std::move(limits)) {}
+    explicit RateLimitStep(std::vector<Limit> limits) : limits_(std::move(limits)) {
+        at_once_ = std::all_of(limits_.begin(), limits_.end(),
+                               [](const Limit& l) { return l.store->answers_at_once(); });
+    }
     std::string_view name() const override { return "rate_limit"; }
     boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
                                                             RequestHead& req) const override;
+    bool try_request(RequestContext& ctx, RequestHead& req,
+                     std::optional<Reply>& reply) const override;
 
 private:
+    // The limits' decisions so far for one request: the one whose headers the answer shows.
+    struct Tally {
+        const Limit* tightest = nullptr;
+        Decision shown;
+    };
+    // Takes limit i's decision into account; a Reply when it refuses the request.
+    std::optional<Reply> take(std::size_t i, const Decision& d, RequestContext& ctx,
+                              const RequestHead& req, Tally& tally) const;
+    // Every limit allowed the request.
+    void allowed(RequestContext& ctx, const Tally& tally) const;
     void give_back(const RequestContext& ctx, const RequestHead& req, std::size_t count) const;
 
     std::vector<Limit> limits_;
+    bool at_once_ = false;  // every store answers try_check
 };
+
+std::optional<Reply> RateLimitStep::take(std::size_t i, const Decision& d, RequestContext& ctx,
+                                         const RequestHead& req, Tally& tally) const {
+    const Limit& limit = limits_[i];
+    if (!d.allowed) {
+        give_back(ctx, req, i);
+        limit.stats->count(false);
+        add_headers(ctx, limit, d);
+        return refusal(d);
+    }
+    if (!tally.tightest || tighter(d, tally.shown)) {
+        tally.tightest = &limit;
+        tally.shown = d;
+    }
+    return std::nullopt;
+}
+
+void RateLimitStep::allowed(RequestContext& ctx, const Tally& tally) const {
+    for (const auto& limit : limits_) limit.stats->count(true);
+    add_headers(ctx, *tally.tightest, tally.shown);
+}
+
+bool RateLimitStep::try_request(RequestContext& ctx, RequestHead& req,
+                                std::optional<Reply>& reply) const {
+    if (!at_once_) return false;  // a remote store: on_request, which may wait
+    Tally tally;
+    for (std::size_t i = 0; i < limits_.size(); ++i) {
+        AddressBytes buf;
+        const auto d = limits_[i].store->try_check(limits_[i], key_of(limits_[i], ctx, req, buf));
+        if ((reply = take(i, *d, ctx, req, tally))) return true;  // answers_at_once: d is set
+    }
+    allowed(ctx, tally);
+    return true;
+}
 
 boost::asio::awaitable<std::optional<Reply>> RateLimitStep::on_request(RequestContext& ctx,
                                                                        RequestHead& req) const {
-    const Limit* tightest = nullptr;
-    Decision shown;
+    Tally tally;
     for (std::size_t i = 0; i < limits_.size(); ++i) {
         const Limit& limit = limits_[i];
         AddressBytes buf;
         const Key key = key_of(limit, ctx, req, buf);
         auto d = limit.store->try_check(limit, key);
         if (!d) d = co_await limit.store->check(limit, key);
-        if (!d->allowed) {
-            give_back(ctx, req, i);
-            limit.stats->count(false);
-            add_headers(ctx, limit, *d);
-            co_return refusal(*d);
-        }
-        if (!tightest || tighter(*d, shown)) {
-            tightest = &limit;
-            shown = *d;
-        }
+        if (auto reply = take(i, *d, ctx, req, tally)) co_return reply;
     }
-    for (const auto& limit : limits_) limit.stats->count(true);
-    add_headers(ctx, *tightest, shown);
+    allowed(ctx, tally);
     co_return std::nullopt;
 }
 

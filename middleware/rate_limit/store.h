@@ -31,6 +31,9 @@ public:
     // store always can). nullopt: co_await check() instead. This spares the hot path a
     // coroutine frame per limit.
     virtual std::optional<Decision> try_check(const Limit& limit, const Key& key) = 0;
+    // True when try_check always answers (memory): a route whose limits all live in such
+    // stores decides without a coroutine at all (Step::try_request).
+    virtual bool answers_at_once() const { return false; }
     virtual boost::asio::awaitable<Decision> check(const Limit& limit, const Key& key) = 0;
     // Gives back the unit an allowed check took when a later limit of the route refused the
     // request, so that a refused request uses up none of the route's limits.

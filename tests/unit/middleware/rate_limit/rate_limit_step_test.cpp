@@ -150,4 +150,56 @@ TEST_CASE("step: consumer keys, and the address for callers without one",
     CHECK(run(*step, "10.0.0.1").reply);
 }
 
+namespace {
+// A store that must always be waited for (as Redis is).
+class WaitingStore final : public Store {
+public:
+    std::optional<Decision> try_check(const Limit&, const Key&) override { return std::nullopt; }
+    boost::asio::awaitable<Decision> check(const Limit&, const Key&) override {
+        ++checks;
+        Decision d;
+        d.allowed = true;
+        co_return d;
+    }
+    void give_back(const Limit&, const Key&) override {}
+    int checks = 0;
+};
+}  // namespace
+
+TEST_CASE("step: local limits decide without a coroutine, remote ones are awaited",
+          "[rate_limit][step]") {
+    Harness h;
+    auto limit = h.limit(KeyKind::ip, 1, std::chrono::seconds(10), 1);
+    auto step = make_rate_limit_step({limit});
+    Call call;
+    call.ctx.client_addr = boost::asio::ip::make_address("10.0.0.9");
+    RequestHead req;
+    REQUIRE(step->try_request(call.ctx, req, call.reply));
+    CHECK_FALSE(call.reply);
+    CHECK(call.header("ratelimit-remaining") == "0");
+    Call second;
+    second.ctx.client_addr = call.ctx.client_addr;
+    REQUIRE(step->try_request(second.ctx, req, second.reply));
+    REQUIRE(second.reply);
+    CHECK(second.reply->status == 429);
+    CHECK(limit.stats->allowed() == 1);
+    CHECK(limit.stats->limited() == 1);
+
+    // One remote limit among local ones: nothing is decided (or counted) without waiting.
+    auto waiting = std::make_shared<WaitingStore>();
+    auto remote = h.limit(KeyKind::route, 5, std::chrono::seconds(10), 2);
+    remote.store = waiting;
+    auto local = h.limit(KeyKind::ip, 5, std::chrono::seconds(10), 3);
+    auto mixed = make_rate_limit_step({local, remote});
+    Call third;
+    third.ctx.client_addr = call.ctx.client_addr;
+    CHECK_FALSE(mixed->try_request(third.ctx, req, third.reply));
+    CHECK(third.ctx.response_headers.empty());
+    CHECK(local.stats->allowed() == 0);
+    Call awaited = run(*mixed, "10.0.0.9");
+    CHECK_FALSE(awaited.reply);
+    CHECK(waiting->checks == 1);
+    CHECK(local.stats->allowed() == 1);
+}
+
 }  // namespace gw::middleware::rate_limit
