@@ -13,16 +13,7 @@ namespace gw::config {
 namespace {
 
 std::vector<std::string> read_vary(const Context& ctx, const Value& v) {
-    std::vector<std::string> names;
-    for (const auto& item : read_list(ctx, v)) {
-        auto s = read_scalar(ctx, item);
-        if (!s) continue;
-        if (!is_token(s->text)) {
-            ctx.errors.add(s->mark, s->path, "expected a header name, got '" + s->text + "'");
-            continue;
-        }
-        names.push_back(to_lower(s->text));
-    }
+    auto names = read_header_names(ctx, v);
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
     return names;

@@ -40,29 +40,6 @@ void read_origin(const Context& ctx, const Scalar& s, cors::CorsPolicy& out) {
     }
 }
 
-std::vector<std::string> read_header_names(const Context& ctx, const Value& v) {
-    std::vector<std::string> names;
-    for (const auto& item : read_list(ctx, v)) {
-        auto s = read_scalar(ctx, item);
-        if (!s) continue;
-        if (!is_token(s->text)) {
-            ctx.errors.add(s->mark, s->path, "expected a header name, got '" + s->text + "'");
-            continue;
-        }
-        names.push_back(to_lower(s->text));
-    }
-    return names;
-}
-
-std::string joined(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& i : items) {
-        if (!out.empty()) out += ", ";
-        out += i;
-    }
-    return out;
-}
-
 std::optional<cors::CorsPolicy> read_policy(const Context& ctx, const Value& v) {
     MapReader r(ctx, v, {{"origins", "methods", "headers", "expose_headers", "credentials",
                           "max_age"}, {}});
@@ -79,13 +56,14 @@ std::optional<cors::CorsPolicy> read_policy(const Context& ctx, const Value& v) 
     }
     if (auto m = r.find("methods")) {
         parse_methods(ctx, *m, out.methods);
-        out.methods_value = joined(out.methods);
+        out.methods_value = cors::join_list(out.methods);
     }
     if (auto h = r.find("headers")) {
         out.headers = read_header_names(ctx, *h);
-        out.headers_value = joined(out.headers);
+        out.headers_value = cors::join_list(out.headers);
     }
-    if (auto h = r.find("expose_headers")) out.expose_value = joined(read_header_names(ctx, *h));
+    if (auto h = r.find("expose_headers"))
+        out.expose_value = cors::join_list(read_header_names(ctx, *h));
     if (auto c = r.boolean("credentials")) out.credentials = *c;
     if (out.credentials && out.any_origin)
         if (auto s = r.scalar("credentials"))

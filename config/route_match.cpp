@@ -17,18 +17,6 @@ bool valid_host_pattern(std::string_view host) {
     });
 }
 
-std::vector<std::string> read_header_names(const Context& ctx, const Value& v) {
-    std::vector<std::string> out;
-    for (const auto& s : read_string_or_list(ctx, v)) {
-        if (!is_token(s.text)) {
-            ctx.errors.add(s.mark, s.path, "expected a header name, got '" + s.text + "'");
-            continue;
-        }
-        out.push_back(to_lower(s.text));
-    }
-    return out;
-}
-
 void parse_header_ops(const Context& ctx, const Value& v, HeaderOps& out) {
     MapReader r(ctx, v, {{"set", "remove"}, {}});
     if (auto s = r.find("set")) out.set = read_header_map(ctx, *s);
@@ -46,6 +34,18 @@ void parse_methods(const Context& ctx, const Value& v, std::vector<std::string>&
         std::string method = to_upper(s.text);
         if (std::find(out.begin(), out.end(), method) == out.end()) out.push_back(method);
     }
+}
+
+std::vector<std::string> read_header_names(const Context& ctx, const Value& v) {
+    std::vector<std::string> out;
+    for (const auto& s : read_string_or_list(ctx, v)) {
+        if (!is_token(s.text)) {
+            ctx.errors.add(s.mark, s.path, "expected a header name, got '" + s.text + "'");
+            continue;
+        }
+        out.push_back(to_lower(s.text));
+    }
+    return out;
 }
 
 HeaderList read_header_map(const Context& ctx, const Value& v) {

@@ -57,6 +57,8 @@ void parse_route_cache(const Context& ctx, const Value& v, RouteSpec& spec);
 void parse_route_cors(const Context& ctx, const Value& v, RouteSpec& spec);
 // rate_limit: the route's limits, compiled into its "rate_limit" step (needs spec.name).
 void parse_rate_limit(const Context& ctx, const Value& v, RouteSpec& spec);
+// A header name or a list of them, lower-cased and checked (remove:, cors, cache vary).
+std::vector<std::string> read_header_names(const Context& ctx, const Value& v);
 // A header map (name -> value) with names lower-cased and checked.
 HeaderList read_header_map(const Context& ctx, const Value& v);
 

@@ -68,6 +68,15 @@ std::string_view CorsPolicy::refused_header(std::string_view requested) const {
     return refused;
 }
 
+std::string join_list(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items) {
+        if (!out.empty()) out += ", ";
+        out += i;
+    }
+    return out;
+}
+
 std::string with_vary(std::string_view vary, std::string_view token) {
     vary = trim(vary);
     if (vary.empty()) return std::string(token);

@@ -35,6 +35,9 @@ struct CorsPolicy {
     bool varies_by_origin() const { return !any_origin || credentials; }
 };
 
+// "a, b, c": a header value listing the items.
+std::string join_list(const std::vector<std::string>& items);
+
 // Appends `token` to a Vary value unless it is there already (or the value is "*").
 std::string with_vary(std::string_view vary, std::string_view token);
 

@@ -21,15 +21,6 @@ namespace {
 Reply forbidden(std::string message) {
     return Reply::error(403, "cors_forbidden", std::move(message));
 }
-
-std::string joined(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& i : items) {
-        if (!out.empty()) out += ", ";
-        out += i;
-    }
-    return out;
-}
 }  // namespace
 
 Reply CorsStep::preflight(const RequestContext& ctx, const RequestHead& req,
@@ -49,7 +40,7 @@ Reply CorsStep::preflight(const RequestContext& ctx, const RequestHead& req,
     std::string methods = policy_.methods_value;
     if (methods.empty()) {  // the route's own methods; a route for any method: the one asked
         const auto& route_methods = ctx.match.route->spec.match.methods;
-        methods = route_methods.empty() ? std::string(method) : joined(route_methods);
+        methods = route_methods.empty() ? std::string(method) : join_list(route_methods);
     }
     r.headers.emplace_back("access-control-allow-methods", std::move(methods));
     std::string vary = policy_.varies_by_origin() ? "Origin" : "";
