@@ -26,15 +26,16 @@ run() {
   local dict=()
   [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
   echo "== fuzz $name: ${seconds}s"
-  local log=build-fuzz/artifacts/$name.log status=0
+  local log=build-fuzz/artifacts/$name.log status=0 supp=$PWD/tests/sanitizers/ubsan.supp
   # halt_on_error / abort: libFuzzer must see a sanitizer report as a crash of that input.
   ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1 \
-  UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
+  UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1:suppressions=$supp \
     "build-fuzz/tests/fuzz/${name}_fuzz" -max_total_time="$seconds" -timeout=5 \
       -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1 "${dict[@]}" \
       -artifact_prefix="$artifacts" "$work" "tests/fuzz/corpus/$name" >"$log" 2>&1 || status=$?
   # libFuzzer's progress lines are noise in CI's output; the full log stays in $log.
-  grep -v -e '^#[0-9]' -e '^INFO: ' -e '^MERGE' "$log" || true
+  sed '/Recommended dictionary/,/End of recommended dictionary/d' "$log" |
+    grep -v -e '^#[0-9]' -e '^INFO: ' -e '^MERGE' -e 'NEW_FUNC' || true
   grep -e '^#[0-9].*DONE' "$log" || true
   return "$status"
 }

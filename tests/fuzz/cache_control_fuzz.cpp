@@ -1,16 +1,20 @@
 // Cache-Control, HTTP dates, Vary and conditional requests (RFC 9111): the header values come
 // from callers and upstreams. The input is up to six lines: Cache-Control, Pragma, Vary,
-// If-None-Match, If-Modified-Since, and an entry's ETag / Last-Modified (one value each).
+// If-None-Match, If-Modified-Since, and an entry's ETag / Last-Modified (one value each). The
+// same lines also make an upstream response head: Cache-Control, Age (the Pragma line), Vary,
+// Expires (the If-Modified-Since line) and Date (the last line).
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/beast/http.hpp>
 
 #include "middleware/cache/cache_control.h"
 #include "middleware/cache/cache_key.h"
+#include "middleware/cache/cache_reply.h"
 
 namespace http = boost::beast::http;
 using namespace gw::middleware::cache;
@@ -33,8 +37,8 @@ std::array<std::string_view, 6> lines(std::string_view text) {
 }
 
 // Beast refuses field values with CR, LF or NUL only in the parser; set() takes any bytes.
-void set_if(http::request_header<>& req, http::field f, std::string_view v) {
-    if (!v.empty()) req.set(f, v);
+void set_if(http::fields& fields, http::field f, std::string_view v) {
+    if (!v.empty()) fields.set(f, v);
 }
 
 void check_store_decision(const CacheControl& cc, bool validator) {
@@ -70,6 +74,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     RequestMode mode = request_mode(req);
     if (cc.no_store) check(mode == RequestMode::bypass);
     (void)not_modified(req, validator, validator);
+
+    http::response_header<> res;
+    res.result(http::status::ok);
+    set_if(res, http::field::cache_control, cache_control);
+    set_if(res, http::field::age, pragma);
+    set_if(res, http::field::vary, vary);
+    set_if(res, http::field::expires, ims);
+    set_if(res, http::field::date, validator);
+    ResponseFacts facts = facts_of(res, SystemTime(std::chrono::seconds(1'700'000'000)));
+    check(facts.vary_star == (parse_vary(vary) == std::vector<std::string>{"*"}));
+    check(age_of(res) >= Millis(0));
 
     auto names = parse_vary(vary);
     for (const auto& name : names) check(!name.empty());

@@ -99,3 +99,15 @@ TEST_CASE("endpoints and CIDRs", "[config][net]") {
     CHECK_FALSE(parse_cidr("10.0.0.0/33", error));
     CHECK_FALSE(parse_cidr("nonsense", error));
 }
+
+TEST_CASE("an address with a NUL inside is refused, not cut at the NUL", "[config][units]") {
+    // Regression (tests/fuzz/corpus/cidr/seed-aec65c19d5a5): "10.0.0.1\0junk", which YAML can
+    // spell "10.0.0.1\0junk", read as 10.0.0.1.
+    using namespace std::string_view_literals;
+    std::string error;
+    CHECK_FALSE(parse_cidr("10.0.0.1\0junk"sv, error));
+    CHECK_FALSE(error.empty());
+    CHECK_FALSE(parse_cidr("10.0.0.0/8\0"sv, error));
+    CHECK_FALSE(parse_endpoint("[::1\0x]:80"sv, true, error));
+    CHECK_FALSE(parse_endpoint("127.0.0.1:80\0"sv, true, error));
+}
