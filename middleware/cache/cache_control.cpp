@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <ctime>
 
-#include <boost/beast/core/string.hpp>
+#include "config/text.h"
 
 namespace gw::middleware::cache {
 namespace {
 
 namespace http = boost::beast::http;
-using boost::beast::iequals;
+using config::iequals;  // not Beast 1.81's: see config/text.h
 
 // The dates parse_http_date returns: within 1824..2116, so that one minus another fits
 // system_clock's nanoseconds too.

@@ -1,8 +1,12 @@
 #include <catch.hpp>
 
+#include <algorithm>
+#include <memory>
+
 #include "config/env.h"
 #include "config/net.h"
 #include "config/suggest.h"
+#include "config/text.h"
 #include "config/units.h"
 
 using namespace gw::config;
@@ -110,4 +114,15 @@ TEST_CASE("an address with a NUL inside is refused, not cut at the NUL", "[confi
     CHECK_FALSE(parse_cidr("10.0.0.0/8\0"sv, error));
     CHECK_FALSE(parse_endpoint("[::1\0x]:80"sv, true, error));
     CHECK_FALSE(parse_endpoint("127.0.0.1:80\0"sv, true, error));
+}
+
+TEST_CASE("iequals is ASCII case-insensitive and stays inside both views", "[config][units]") {
+    auto exact = std::make_unique<char[]>(6);  // no terminator after the text
+    std::copy_n("PubliC", 6, exact.get());
+    const std::string_view heap(exact.get(), 6);
+    CHECK(iequals(heap, "public"));
+    CHECK(iequals("public", heap));
+    CHECK_FALSE(iequals(heap, "publix"));
+    CHECK_FALSE(iequals("a", "ab"));
+    CHECK(iequals("", ""));
 }

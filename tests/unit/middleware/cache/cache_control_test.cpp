@@ -2,6 +2,9 @@
 // conditional requests, dates.
 #include <catch.hpp>
 
+#include <algorithm>
+#include <memory>
+
 #include "middleware/cache/cache_control.h"
 
 using namespace gw::middleware::cache;
@@ -178,4 +181,15 @@ TEST_CASE("HTTP dates far off are clamped, never overflow", "[cache][cache_contr
 TEST_CASE("an HTTP date with a NUL inside is invalid", "[cache][cache_control]") {
     using namespace std::string_view_literals;
     CHECK_FALSE(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT\0junk"sv));
+}
+
+TEST_CASE("directives that differ in case are read inside the value", "[cache][cache_control]") {
+    // Regression (tests/fuzz/corpus/cache_control/crash-iequals-past-end): Beast 1.81's iequals
+    // read one byte past "publiC" when the value ended a heap block (ASan: heap-buffer-overflow).
+    const std::string_view text = "\xffma, publiC";
+    auto exact = std::make_unique<char[]>(text.size());  // nothing readable after the value
+    std::copy(text.begin(), text.end(), exact.get());
+    CacheControl cc = parse_cache_control(std::string_view(exact.get(), text.size()));
+    CHECK(cc.is_public);
+    CHECK_FALSE(cc.max_age);
 }
