@@ -21,6 +21,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, bool allow_port_ze
                                        std::string& error) {
     error = "expected \"host:port\" or \"[ipv6]:port\", got '" + std::string(text) + "'";
     std::string_view host, port;
+    if (text.find('\0') != std::string_view::npos) return std::nullopt;  // as in parse_cidr
     if (!text.empty() && text.front() == '[') {
         auto close = text.find("]:");
         if (close == std::string_view::npos) return std::nullopt;
@@ -50,6 +51,8 @@ std::optional<Endpoint> parse_endpoint(std::string_view text, bool allow_port_ze
 std::optional<Cidr> parse_cidr(std::string_view text, std::string& error) {
     error = "expected an address or CIDR like 10.0.0.0/8 or fd00::/8, got '" +
             std::string(text) + "'";
+    // make_address reads a C string: "10.0.0.1\0junk" (YAML can spell it) would be 10.0.0.1.
+    if (text.find('\0') != std::string_view::npos) return std::nullopt;
     auto slash = text.find('/');
     boost::system::error_code ec;
     auto address = boost::asio::ip::make_address(std::string(text.substr(0, slash)), ec);

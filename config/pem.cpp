@@ -10,6 +10,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "config/yaml_file.h"
+
 namespace gw::config {
 namespace {
 
@@ -56,6 +58,12 @@ bool check_pem(const Context& ctx, const Scalar& s, const std::string& resolved,
         return false;
     }
     std::fclose(f);
+    std::string why;
+    if (!readable_kind(resolved, why)) {
+        ctx.errors.add(s.mark, s.path, "cannot read " + std::string(noun(kind)) + " '" + s.text +
+                                           "': " + why);
+        return false;
+    }
     bool ok = kind == PemKind::certificate ? load_cert(resolved) != nullptr
                                            : load_key(resolved) != nullptr;
     // The error queue is per thread; leave it clean for whoever uses OpenSSL next.

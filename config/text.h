@@ -10,6 +10,10 @@ namespace gw::config {
 bool is_token(std::string_view s);
 std::string to_lower(std::string_view s);
 std::string to_upper(std::string_view s);
+// ASCII case-insensitive equality that reads only inside both views. Boost.Beast 1.81's
+// iequals reads one byte past both ends whenever the texts differ in case (found by
+// tests/fuzz/cache_control_fuzz.cpp); that is in bounds only while a '\r' or NUL follows.
+bool iequals(std::string_view a, std::string_view b);
 // A name used as a YAML reference (upstream names): letters, digits, '-', '_', '.'.
 bool is_simple_name(std::string_view s);
 

@@ -2,31 +2,50 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace gw::config {
 namespace {
 
+// Configuration files and secrets are small; a larger one is a mistake (a log file named by
+// accident), and the bound keeps a reload from filling the memory.
+constexpr std::size_t kMaxFileBytes = 16 * 1024 * 1024;
+
 bool slurp(const std::string& path, std::string& out, std::string& error) {
+    if (!readable_kind(path, error)) return false;
     errno = 0;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         error = std::strerror(errno != 0 ? errno : ENOENT);
         return false;
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    // Reading a directory "opens" fine on Linux but fails here.
+    out.clear();
+    char chunk[16 * 1024];
+    while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+        out.append(chunk, static_cast<std::size_t>(in.gcount()));
+        if (out.size() > kMaxFileBytes) {
+            error = "larger than 16 MiB";
+            return false;
+        }
+    }
     if (in.bad()) {
         error = std::strerror(errno != 0 ? errno : EIO);
         return false;
     }
-    out = std::move(buffer).str();
     return true;
 }
 
 }  // namespace
+
+bool readable_kind(const std::string& path, std::string& error) {
+    std::error_code ec;
+    auto status = std::filesystem::status(path, ec);
+    if (ec || std::filesystem::is_regular_file(status))
+        return true;  // a missing file gets its error when it is opened
+    error = std::filesystem::is_directory(status) ? std::strerror(EISDIR) : "not a regular file";
+    return false;
+}
 
 bool read_text_file(const std::string& path, std::string& out, std::string& error) {
     if (!slurp(path, out, error)) return false;

@@ -132,9 +132,10 @@ bool CompiledMatcher::matches_host(std::string_view host) const {
 bool CompiledMatcher::matches_headers(const boost::beast::http::fields* headers) const {
     if (headers_.empty()) return true;
     if (!headers) return false;
-    for (const auto& [name, value] : headers_) {
-        const auto [first, last] = headers->equal_range(name);
-        const auto same = [&](const auto& field) { return field.value() == value; };
+    for (const auto& header : headers_) {
+        const auto [first, last] = headers->equal_range(header.first);
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture those in lambdas.
+        const auto same = [&](const auto& field) { return field.value() == header.second; };
         if (std::none_of(first, last, same)) return false;
     }
     return true;

@@ -10,6 +10,9 @@ packages=(g++ cmake make ccache pkg-config python3
           libssl-dev libyaml-cpp-dev rapidjson-dev libhiredis-dev libcrypt-dev libmimalloc-dev)
 case "${1:-}" in
   test) packages+=(catch2 openssl curl redis-server)
+        # Hardening stages: clang for the libFuzzer targets; libclang-rt-14-dev holds the fuzzer
+        # and sanitizer runtimes (only recommended by clang, and we install without those).
+        packages+=(clang libclang-rt-14-dev)
         # Node runs the identity provider of the token tests (tests/integration/idp); a node
         # that is already there (e.g. from NodeSource) is used as it is.
         command -v npm >/dev/null || packages+=(nodejs npm) ;;

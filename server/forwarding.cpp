@@ -298,7 +298,9 @@ void strip_query_credential(http::fields& fields, const config::Credentials& c) 
         if (it == fields.end()) continue;
         std::string v(it->value());
         bool changed = false;
-        for (auto pos = v.find(param); pos != std::string::npos; pos = v.find(param, pos)) {
+        // Searched again from the start after each removal: removing "k=v" from "k=k=vv"
+        // leaves a new "k=v" (found by tests/fuzz/request_head_fuzz.cpp). Each pass shortens v.
+        for (auto pos = v.find(param); pos != std::string::npos; pos = v.find(param)) {
             // Drop the parameter with one of its separators: "?k=v&x" -> "?x", "&k=v" -> "".
             std::size_t end = pos + param.size();
             if (end < v.size() && v[end] == '&') ++end;

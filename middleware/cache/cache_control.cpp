@@ -1,14 +1,21 @@
 #include "middleware/cache/cache_control.h"
 
+#include <algorithm>
 #include <ctime>
 
-#include <boost/beast/core/string.hpp>
+#include "config/text.h"
 
 namespace gw::middleware::cache {
 namespace {
 
 namespace http = boost::beast::http;
-using boost::beast::iequals;
+using config::iequals;  // not Beast 1.81's: see config/text.h
+
+// The dates parse_http_date returns: within 1824..2116, so that one minus another fits
+// system_clock's nanoseconds too.
+constexpr std::time_t kMaxDate =
+    std::chrono::duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count() / 2;
+constexpr std::time_t kMinDate = -kMaxDate;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -95,6 +102,8 @@ CacheControl parse_cache_control(std::string_view value) {
 }
 
 std::optional<SystemTime> parse_http_date(std::string_view text) {
+    // strptime reads a C string: a NUL would end the date early and hide what follows.
+    if (text.find('\0') != std::string_view::npos) return std::nullopt;
     std::string s(trim(text));
     static constexpr const char* kFormats[] = {
         "%a, %d %b %Y %H:%M:%S GMT",  // IMF-fixdate
@@ -107,7 +116,9 @@ std::optional<SystemTime> parse_http_date(std::string_view text) {
         if (end == nullptr || *end != '\0') continue;
         std::time_t t = ::timegm(&tm);
         if (t == -1) continue;
-        return std::chrono::system_clock::from_time_t(t);
+        // system_clock counts nanoseconds: dates far off overflow it, or the difference of two
+        // (found by tests/fuzz/cache_control_fuzz.cpp). Those are clamped, keeping the order.
+        return std::chrono::system_clock::from_time_t(std::clamp(t, kMinDate, kMaxDate));
     }
     return std::nullopt;
 }

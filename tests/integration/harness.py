@@ -44,6 +44,21 @@ def gateway_bin() -> str:
     return path
 
 
+# A sanitizer build (README "Hardening") reports to stderr; the gateway may still answer every
+# request (LeakSanitizer reports only at exit), so its stderr is checked when it stops.
+_SANITIZER_REPORT = re.compile(r"ERROR: \w+Sanitizer|WARNING: ThreadSanitizer|"
+                               r"SUMMARY: \w+Sanitizer|: runtime error: ")
+
+
+def sanitizer_report(stderr: str) -> str | None:
+    """The sanitizer report in a gateway's stderr (from its first line on), or None."""
+    m = _SANITIZER_REPORT.search(stderr)
+    if m is None:
+        return None
+    start = stderr.rfind("\n", 0, m.start()) + 1
+    return stderr[start:start + 6000]
+
+
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02,
              what: str = "condition") -> Any:
     """Polls predicate until it returns a truthy value; raises AssertionError after timeout."""
@@ -939,6 +954,7 @@ class Gateway:
         self._cond = threading.Condition()
         self._readers: list[threading.Thread] = []
         self.returncode: int | None = None
+        self._sanitizer_checked = False
         if start:
             try:
                 self.start(wait_ready=wait_ready)
@@ -1078,6 +1094,10 @@ class Gateway:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+        report = None if self._sanitizer_checked else sanitizer_report(self.stderr_text())
+        self._sanitizer_checked = p is not None
+        if report is not None:
+            raise AssertionError("the gateway's sanitizer reported:\n" + report)
         return self.returncode
 
     def __enter__(self) -> "Gateway":
@@ -1255,9 +1275,13 @@ def make_ca_and_client(directory: str, name: str = "client") -> tuple[str, str, 
 def run_check(config_path: str, env: dict | None = None, timeout: float = 20.0,
               cwd: str | None = None) -> subprocess.CompletedProcess:
     """`gateway --check -c FILE`; returns the completed process (text output)."""
-    return subprocess.run([gateway_bin(), "--check", "-c", config_path], capture_output=True,
-                          text=True, timeout=timeout, env=env if env is not None else os.environ,
-                          cwd=cwd)
+    r = subprocess.run([gateway_bin(), "--check", "-c", config_path], capture_output=True,
+                       text=True, timeout=timeout, env=env if env is not None else os.environ,
+                       cwd=cwd)
+    report = sanitizer_report(r.stderr)
+    if report is not None:
+        raise AssertionError("gateway --check: the sanitizer reported:\n" + report)
+    return r
 
 
 class GatewayTestCase(unittest.TestCase):

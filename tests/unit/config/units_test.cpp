@@ -1,8 +1,12 @@
 #include <catch.hpp>
 
+#include <algorithm>
+#include <memory>
+
 #include "config/env.h"
 #include "config/net.h"
 #include "config/suggest.h"
+#include "config/text.h"
 #include "config/units.h"
 
 using namespace gw::config;
@@ -98,4 +102,27 @@ TEST_CASE("endpoints and CIDRs", "[config][net]") {
     CHECK(parse_cidr("192.168.1.1", error)->prefix == 32);
     CHECK_FALSE(parse_cidr("10.0.0.0/33", error));
     CHECK_FALSE(parse_cidr("nonsense", error));
+}
+
+TEST_CASE("an address with a NUL inside is refused, not cut at the NUL", "[config][units]") {
+    // Regression (tests/fuzz/corpus/cidr/seed-aec65c19d5a5): "10.0.0.1\0junk", which YAML can
+    // spell "10.0.0.1\0junk", read as 10.0.0.1.
+    using namespace std::string_view_literals;
+    std::string error;
+    CHECK_FALSE(parse_cidr("10.0.0.1\0junk"sv, error));
+    CHECK_FALSE(error.empty());
+    CHECK_FALSE(parse_cidr("10.0.0.0/8\0"sv, error));
+    CHECK_FALSE(parse_endpoint("[::1\0x]:80"sv, true, error));
+    CHECK_FALSE(parse_endpoint("127.0.0.1:80\0"sv, true, error));
+}
+
+TEST_CASE("iequals is ASCII case-insensitive and stays inside both views", "[config][units]") {
+    auto exact = std::make_unique<char[]>(6);  // no terminator after the text
+    std::copy_n("PubliC", 6, exact.get());
+    const std::string_view heap(exact.get(), 6);
+    CHECK(iequals(heap, "public"));
+    CHECK(iequals("public", heap));
+    CHECK_FALSE(iequals(heap, "publix"));
+    CHECK_FALSE(iequals("a", "ab"));
+    CHECK(iequals("", ""));
 }

@@ -2,6 +2,9 @@
 // conditional requests, dates.
 #include <catch.hpp>
 
+#include <algorithm>
+#include <memory>
+
 #include "middleware/cache/cache_control.h"
 
 using namespace gw::middleware::cache;
@@ -158,4 +161,35 @@ TEST_CASE("HTTP dates in their three forms", "[cache][cache_control]") {
     CHECK_FALSE(parse_http_date("0"));
     CHECK_FALSE(parse_http_date(""));
     CHECK_FALSE(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT trailing"));
+}
+
+TEST_CASE("HTTP dates far off are clamped, never overflow", "[cache][cache_control]") {
+    // Regression (tests/fuzz/corpus/cache_control/crash-http-date-overflow): year 0 overflowed
+    // system_clock's nanoseconds (signed overflow, UB) in from_time_t.
+    auto year0 = parse_http_date("Sun Nov  6 08:49:12 0");
+    auto far = parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT");
+    auto normal = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
+    REQUIRE(year0);
+    REQUIRE(far);
+    REQUIRE(normal);
+    CHECK(*year0 < *normal);
+    CHECK(*normal < *far);
+    // Their difference (Expires minus Date) must fit too.
+    CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(*far - *year0).count() > 0);
+}
+
+TEST_CASE("an HTTP date with a NUL inside is invalid", "[cache][cache_control]") {
+    using namespace std::string_view_literals;
+    CHECK_FALSE(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT\0junk"sv));
+}
+
+TEST_CASE("directives that differ in case are read inside the value", "[cache][cache_control]") {
+    // Regression (tests/fuzz/corpus/cache_control/crash-iequals-past-end): Beast 1.81's iequals
+    // read one byte past "publiC" when the value ended a heap block (ASan: heap-buffer-overflow).
+    const std::string_view text = "\xffma, publiC";
+    auto exact = std::make_unique<char[]>(text.size());  // nothing readable after the value
+    std::copy(text.begin(), text.end(), exact.get());
+    CacheControl cc = parse_cache_control(std::string_view(exact.get(), text.size()));
+    CHECK(cc.is_public);
+    CHECK_FALSE(cc.max_age);
 }
