@@ -103,11 +103,11 @@ asio::awaitable<bool> respond_locally(Stream& stream, RequestContext& ctx,
     co_return ok && keep_alive;
 }
 
-// A browser's CORS preflight (OPTIONS) for a route that does not list OPTIONS: it belongs to
-// the route that serves the method it asks about, when that route has a cors: section, whose
-// step answers it. Other OPTIONS requests keep their 405.
+// A browser's CORS preflight (OPTIONS) belongs to the route that serves the method it asks
+// about, when that route has a cors: section, whose step answers it: whether or not that route
+// lists OPTIONS, and even when a broader route (a catch-all for any method) would take the
+// OPTIONS itself. Otherwise the OPTIONS is routed as it is (405 where no route takes it).
 void route_preflight(RequestContext& ctx, const RequestParser::value_type& req) {
-    if (!middleware::cors::is_preflight(req)) return;
     routes::RequestView view{req[http::field::access_control_request_method], ctx.host, ctx.path,
                              &req};
     auto match = ctx.config->routes.match(view);
@@ -150,8 +150,7 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
 
     routes::RequestView view{req.method_string(), ctx.host, ctx.path, &req};
     ctx.match = cfg.routes.match(view);
-    if (ctx.match.status == routes::MatchStatus::method_not_allowed)
-        route_preflight(ctx, req);
+    if (middleware::cors::is_preflight(req)) route_preflight(ctx, req);
     if (ctx.match.status == routes::MatchStatus::not_found)
         co_return co_await send_error(stream, ctx, GatewayError::not_found, version,
                                       keep_alive && !body_pending);

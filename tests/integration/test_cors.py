@@ -39,6 +39,10 @@ class CorsTest(GatewayTestCase):
                  "cors": {"origins": [APP]}},
                 {"name": "plain", "match": {"path": "/plain/*", "methods": ["GET"]},
                  "upstream": "backend"},
+                # A broader route for any method, which would take an OPTIONS to /shadow/api/x.
+                {"name": "shadow-api", "match": {"path": "/shadow/api/*", "methods": ["GET"]},
+                 "upstream": "backend", "cors": {"origins": ["*"]}},
+                {"name": "shadow-all", "match": {"path": "/shadow/*"}, "upstream": "backend"},
             ])
         cfg["consumers"] = [{"name": "web", "api_keys": [KEY]}]
         cfg["authenticators"] = {"keys": {"type": "api_key", "header": "X-Api-Key"}}
@@ -121,6 +125,18 @@ class CorsTest(GatewayTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.header("access-control-allow-origin"), "*")
         self.assertEqual(r.header("vary"), "Accept")  # "*" does not depend on the origin
+
+    def test_preflight_goes_to_the_cors_route_not_a_broader_one(self) -> None:
+        # OPTIONS alone would match /shadow/* (any method); the preflight asks about GET,
+        # which /shadow/api/* serves: that route's cors answers.
+        r = self.preflight("/shadow/api/x", "https://anyone.example", "GET")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(r.header("access-control-allow-origin"), "*")
+        self.assertEqual(self.up.seen(), [])
+        # An OPTIONS that is not a preflight goes to /shadow/*, and so upstream.
+        r = self.gw.request("OPTIONS", "/shadow/api/x")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.up.last().method, "OPTIONS")
 
     def test_ip_filter_runs_before_the_preflight(self) -> None:
         r = self.preflight("/blocked/x", APP, "GET")
