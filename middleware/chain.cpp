@@ -21,7 +21,8 @@ boost::asio::awaitable<std::optional<Reply>> run_request_steps(RequestContext& c
     const auto& steps = ctx.match.route->spec.steps;
     for (std::size_t i = from; i < steps.size(); ++i) {
         std::optional<Reply> reply;
-        if (!steps[i]->try_request(ctx, req, reply)) reply = co_await steps[i]->on_request(ctx, req);
+        if (!steps[i]->try_request(ctx, req, reply))
+            reply = co_await steps[i]->on_request(ctx, req);
         if (reply) co_return reply;
     }
     co_return std::nullopt;

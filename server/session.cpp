@@ -167,7 +167,8 @@ asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
     middleware::auth::remove_identity_headers(req);
     if (!ctx.match.route->spec.steps.empty()) {
         auto steps = middleware::try_request_steps(ctx, req);  // no coroutine frame
-        if (!steps.done) steps.reply = co_await middleware::run_request_steps(ctx, req, steps.next);
+        if (!steps.done)
+            steps.reply = co_await middleware::run_request_steps(ctx, req, steps.next);
         if (steps.reply)
             co_return co_await send_reply(stream, ctx, *steps.reply, version,
                                           keep_alive && !body_pending,
