@@ -13,7 +13,16 @@ std::string to_upper(std::string_view s);
 // ASCII case-insensitive equality that reads only inside both views. Boost.Beast 1.81's
 // iequals reads one byte past both ends whenever the texts differ in case (found by
 // tests/fuzz/cache_control_fuzz.cpp); that is in bounds only while a '\r' or NUL follows.
-bool iequals(std::string_view a, std::string_view b);
+// Inline: header checks on the request path use it.
+inline bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        unsigned char x = static_cast<unsigned char>(a[i]) | 0x20;
+        if (a[i] != b[i] && (x != (static_cast<unsigned char>(b[i]) | 0x20) || x < 'a' || x > 'z'))
+            return false;
+    }
+    return true;
+}
 // A name used as a YAML reference (upstream names): letters, digits, '-', '_', '.'.
 bool is_simple_name(std::string_view s);
 

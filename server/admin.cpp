@@ -6,6 +6,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include "config/text.h"
 #include "middleware/cache/shared_cache.h"
 #include "middleware/registry.h"
 #include "middleware/step.h"
@@ -42,7 +43,7 @@ bool token_ok(std::string_view expected, std::string_view authorization) {
     if (expected.empty()) return true;
     constexpr std::string_view kPrefix = "Bearer ";
     if (authorization.size() != kPrefix.size() + expected.size()) return false;
-    if (!beast::iequals(authorization.substr(0, kPrefix.size()), kPrefix)) return false;
+    if (!config::iequals(authorization.substr(0, kPrefix.size()), kPrefix)) return false;
     return CRYPTO_memcmp(authorization.data() + kPrefix.size(), expected.data(),
                          expected.size()) == 0;
 }

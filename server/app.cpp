@@ -1,12 +1,13 @@
 #include "server/app.h"
 
 #include <csignal>
+#include <thread>
 
 #include <boost/asio/co_spawn.hpp>
-#include <thread>
 
 #include "server/log.h"
 #include "server/tls.h"
+#include "stores/redis/worker_clients.h"
 
 namespace gw::server {
 namespace {
@@ -85,6 +86,9 @@ int App::run() {
     control_.run();
     for (auto& w : workers_) w->stop();
     for (auto& w : workers_) w->join();
+    // The control thread's Redis clients (admin cache purge) close their sockets now, while
+    // control_ lives; as thread_locals they would go at exit, after control_ is destroyed.
+    stores::redis::clear_thread_clients();
     log::info("stopped");
     return 0;
 }

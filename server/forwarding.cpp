@@ -6,7 +6,8 @@
 #include <random>
 
 #include <boost/beast/core/detail/base64.hpp>
-#include <boost/beast/core/string.hpp>
+
+#include "config/text.h"
 
 namespace gw::server {
 namespace beast = boost::beast;
@@ -97,8 +98,8 @@ struct ConnectionNames {
         while (!v.empty()) {
             auto comma = v.find(',');
             auto token = trim(v.substr(0, comma));
-            if (!token.empty() && !beast::iequals(token, "close") &&
-                !beast::iequals(token, "keep-alive")) {
+            if (!token.empty() && !config::iequals(token, "close") &&
+                !config::iequals(token, "keep-alive")) {
                 if (count < kInline) names[count++] = token;
                 else more.push_back(token);
             }
@@ -109,9 +110,9 @@ struct ConnectionNames {
     bool empty() const { return count == 0; }
     bool named(std::string_view name) const {
         for (std::size_t i = 0; i < count; ++i)
-            if (beast::iequals(names[i], name)) return true;
+            if (config::iequals(names[i], name)) return true;
         for (auto n : more)
-            if (beast::iequals(n, name)) return true;
+            if (config::iequals(n, name)) return true;
         return false;
     }
 };
@@ -163,7 +164,7 @@ std::string client_ip(const boost::asio::ip::address& peer, bool peer_trusted,
 
 std::string joined_values(const http::fields& fields, std::string_view name) {
     std::string out;
-    for (auto it = fields.find(name); it != fields.end() && beast::iequals(it->name_string(), name);
+    for (auto it = fields.find(name); it != fields.end() && config::iequals(it->name_string(), name);
          ++it) {
         if (!out.empty()) out += ", ";
         out += it->value();

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include "config/text.h"
 #include "server/error_response.h"
 #include "server/local_answer.h"
 #include "server/log.h"
@@ -303,7 +304,7 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
                                          keep_alive && !has_body,
                                          req.method() == http::verb::head);
     bool expect_continue = has_body && version == 11 &&
-                           beast::iequals(req[http::field::expect], "100-continue");
+                           config::iequals(req[http::field::expect], "100-continue");
     prepare_request(req, ctx, *upstream, upstream->targets[index], peer_trusted,
                     parser.chunked(), parser.content_length());
     const auto& policy = upstream->retry;

@@ -3,6 +3,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
 
+#include "config/text.h"
 #include "middleware/auth/auth_step.h"
 #include "middleware/chain.h"
 #include "middleware/cors/cors_step.h"
@@ -67,7 +68,7 @@ bool head_is_acceptable(const RequestParser& parser) {
     // odd spellings are a classic smuggling vector.
     auto te = req.count(http::field::transfer_encoding);
     if (te > 1) return false;
-    if (te == 1 && !beast::iequals(req[http::field::transfer_encoding], "chunked")) return false;
+    if (te == 1 && !config::iequals(req[http::field::transfer_encoding], "chunked")) return false;
     return true;
 }
 

@@ -5,8 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include <boost/beast/core/string.hpp>
-
+#include "config/text.h"
 #include "middleware/auth/verified_cache.h"
 
 namespace gw::middleware::auth {
@@ -67,11 +66,11 @@ BasicCredentials::~BasicCredentials() { OPENSSL_cleanse(password.data(), passwor
 
 BasicCredentials parse_basic(std::string_view value) {
     BasicCredentials c;
-    if (boost::beast::iequals(value, "basic")) {
+    if (config::iequals(value, "basic")) {
         c.status = BasicCredentials::Status::bad;
         return c;
     }
-    if (value.size() < 6 || !boost::beast::iequals(value.substr(0, 6), "basic ")) return c;
+    if (value.size() < 6 || !config::iequals(value.substr(0, 6), "basic ")) return c;
     c.status = BasicCredentials::Status::bad;
     if (value.size() > BasicAuthenticator::kMaxHeaderBytes) return c;
     value.remove_prefix(6);

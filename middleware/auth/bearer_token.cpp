@@ -1,6 +1,6 @@
 #include "middleware/auth/bearer_token.h"
 
-#include <boost/beast/core/string.hpp>
+#include "config/text.h"
 
 namespace gw::middleware::auth {
 
@@ -11,9 +11,9 @@ std::optional<std::string_view> bearer_token(const RequestHead& req) {
     constexpr std::string_view kScheme = "bearer ";
     // "Bearer" with nothing after it is a bearer credential, a broken one: the authenticator
     // refuses it rather than pass the request on as carrying none.
-    if (boost::beast::iequals(value, kScheme.substr(0, 6))) return std::string_view();
+    if (config::iequals(value, kScheme.substr(0, 6))) return std::string_view();
     if (value.size() < kScheme.size() ||
-        !boost::beast::iequals(value.substr(0, kScheme.size()), kScheme)) {
+        !config::iequals(value.substr(0, kScheme.size()), kScheme)) {
         return std::nullopt;
     }
     value.remove_prefix(kScheme.size());

@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include <boost/beast/core/string.hpp>
-
+#include "config/text.h"
 #include "middleware/auth/digest.h"
 
 namespace gw::middleware::cache {
@@ -60,7 +59,7 @@ std::string sorted_query(std::string_view query) {
 std::string header_value(const http::fields& fields, std::string_view name) {
     std::string out;
     for (const auto& f : fields) {
-        if (!boost::beast::iequals(f.name_string(), name)) continue;
+        if (!config::iequals(f.name_string(), name)) continue;
         if (!out.empty()) out += ", ";
         out += trim(f.value());
     }

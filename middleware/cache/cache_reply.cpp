@@ -1,7 +1,6 @@
 #include "middleware/cache/cache_reply.h"
 
-#include <boost/beast/core/string.hpp>
-
+#include "config/text.h"
 #include "middleware/cache/cache_key.h"
 
 namespace gw::middleware::cache {
@@ -10,7 +9,7 @@ namespace {
 namespace http = boost::beast::http;
 
 bool skipped(std::string_view name) {
-    using boost::beast::iequals;
+    using config::iequals;
     return iequals(name, "content-length") || iequals(name, "transfer-encoding") ||
            iequals(name, "age") || iequals(name, "x-request-id") || iequals(name, "x-cache") ||
            iequals(name, "connection") || iequals(name, "keep-alive");

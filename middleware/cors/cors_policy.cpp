@@ -2,11 +2,10 @@
 
 #include <algorithm>
 
-#include <boost/beast/core/string.hpp>
+#include "config/text.h"
 
 namespace gw::middleware::cors {
 namespace {
-namespace beast = boost::beast;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -32,18 +31,18 @@ bool CorsPolicy::allows_origin(std::string_view origin) const {
     if (origin.empty()) return false;
     if (any_origin) return true;
     for (const auto& o : origins)
-        if (beast::iequals(o, origin)) return true;
+        if (config::iequals(o, origin)) return true;
     // "https://*.example.com": the origin's scheme matches and its host ends in ".example.com"
     // with at least one label before it.
     for (std::size_t i = 0; i < suffixes.size(); ++i) {
         const std::string& scheme = schemes[i];
         if (origin.size() <= scheme.size() + 3 + suffixes[i].size()) continue;
-        if (!beast::iequals(origin.substr(0, scheme.size()), scheme) ||
+        if (!config::iequals(origin.substr(0, scheme.size()), scheme) ||
             origin.substr(scheme.size(), 3) != "://")
             continue;
         auto host = origin.substr(scheme.size() + 3);
         if (host.find('/') != std::string_view::npos) continue;
-        if (beast::iequals(host.substr(host.size() - suffixes[i].size()), suffixes[i]) &&
+        if (config::iequals(host.substr(host.size() - suffixes[i].size()), suffixes[i]) &&
             host.size() > suffixes[i].size())
             return true;
     }
@@ -61,7 +60,7 @@ std::string_view CorsPolicy::refused_header(std::string_view requested) const {
     std::string_view refused;
     any_token(requested, [&](std::string_view h) {
         bool listed = std::any_of(headers.begin(), headers.end(),
-                                  [&](const std::string& a) { return beast::iequals(a, h); });
+                                  [&](const std::string& a) { return config::iequals(a, h); });
         if (!listed) refused = h;
         return !listed;
     });
@@ -81,7 +80,7 @@ std::string with_vary(std::string_view vary, std::string_view token) {
     vary = trim(vary);
     if (vary.empty()) return std::string(token);
     if (vary == "*" ||
-        any_token(vary, [&](std::string_view t) { return beast::iequals(t, token); }))
+        any_token(vary, [&](std::string_view t) { return config::iequals(t, token); }))
         return std::string(vary);
     std::string out(vary);
     out += ", ";

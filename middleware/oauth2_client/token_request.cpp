@@ -5,10 +5,11 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include <boost/beast/core/string.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <rapidjson/document.h>
+
+#include "config/text.h"
 
 namespace gw::middleware::oauth2_client {
 namespace {
@@ -105,8 +106,9 @@ GrantResult parse_token_response(const server::FetchResponse& res) {
     bool object = !doc.HasParseError() && doc.IsObject();
     if (res.status < 200 || res.status > 299) {
         std::string why = "token endpoint answered " + std::to_string(res.status);
-        auto it = object ? doc.FindMember("error") : doc.MemberEnd();
-        if (object && it != doc.MemberEnd() && it->value.IsString()) {
+        if (!object) return {std::nullopt, why};  // MemberEnd() of a non-object is undefined
+        auto it = doc.FindMember("error");
+        if (it != doc.MemberEnd() && it->value.IsString()) {
             std::string code = safe_error_code(it->value.GetString());
             if (!code.empty()) why += " (" + code + ")";
         }
@@ -119,7 +121,7 @@ GrantResult parse_token_response(const server::FetchResponse& res) {
         return {std::nullopt, "token endpoint answer has no usable access_token"};
     auto type = doc.FindMember("token_type");
     if (type != doc.MemberEnd() &&
-        (!type->value.IsString() || !boost::beast::iequals(type->value.GetString(), "bearer")))
+        (!type->value.IsString() || !config::iequals(type->value.GetString(), "bearer")))
         return {std::nullopt, "token endpoint answer has a token_type other than Bearer"};
     auto lifetime = lifetime_of(doc);
     if (!lifetime) return {std::nullopt, "token endpoint answer has a bad expires_in"};

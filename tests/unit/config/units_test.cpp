@@ -125,4 +125,10 @@ TEST_CASE("iequals is ASCII case-insensitive and stays inside both views", "[con
     CHECK_FALSE(iequals(heap, "publix"));
     CHECK_FALSE(iequals("a", "ab"));
     CHECK(iequals("", ""));
+    // Only letters fold: these pairs differ by the 0x20 bit but are not letters.
+    CHECK_FALSE(iequals("@", "`"));
+    CHECK_FALSE(iequals("[", "{"));
+    CHECK_FALSE(iequals("-", "\r"));
+    CHECK_FALSE(iequals("1", "\x11"));
+    CHECK(iequals("X-Request-ID", "x-request-id"));
 }

@@ -45,7 +45,9 @@ AuthResult jwt_ok(std::string subject, std::vector<std::string> scopes) {
     return r;
 }
 
+// The identity holds views into the step's authenticators and consumers: the run keeps the step.
 struct Run {
+    std::shared_ptr<AuthStep> step;
     std::optional<Reply> reply;
     RequestContext ctx;
     RequestHead req;
@@ -58,11 +60,11 @@ Run run_step(std::vector<std::shared_ptr<FakeAuth>> auths, bool forward = false)
     config.forward_credentials = forward;
     config.failures = std::make_shared<RouteFailures>();
     auto failures = config.failures;
-    AuthStep step(std::move(config));
     Run r;
+    r.step = std::make_shared<AuthStep>(std::move(config));
     r.req.set("x-fake-a", "1");
     r.req.set("x-fake-b", "1");
-    r.reply = test::run(step.on_request(r.ctx, r.req));
+    r.reply = test::run(r.step->on_request(r.ctx, r.req));
     if (r.reply) CHECK(failures->get(r.reply->code) == 1);
     return r;
 }
