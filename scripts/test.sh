@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything and runs every test (unit + integration), then the
-# hardening stages (README "Hardening"): the suites under ASan + UBSan, the shared-state subset
+# hardening stages (README "Hardening"): the suites under ASan + UBSan, the integration tests
 # under TSan, and a short run of every fuzz target. Each stage prints its time; the first failure
-# stops the run. GW_STAGES picks stages (default "tests fuzz-smoke"; "tests asan tsan fuzz-smoke"
-# for all: the asan and tsan stages are not yet verified on the whole tree, see README
-# "Hardening"); GW_HARDENING=0 runs only the first (a quick local check).
+# stops the run. GW_STAGES picks stages (default "tests asan tsan fuzz-smoke");
+# GW_HARDENING=0 runs only the first (a quick local check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh test
@@ -22,7 +21,7 @@ tests() {
   (cd build && ctest --output-on-failure --timeout 600 -j2)
 }
 
-stages=${GW_STAGES:-tests fuzz-smoke}
+stages=${GW_STAGES:-tests asan tsan fuzz-smoke}
 [ "${GW_HARDENING:-1}" = 0 ] && stages=tests
 for s in $stages; do
   case $s in
