@@ -107,6 +107,37 @@ class SmugglingTest(GatewayTestCase):
         self.assert_error(r, 400, "bad_request")
         self.assert_upstream_untouched()
 
+    def test_signed_content_length(self) -> None:
+        r = self.send_bad("POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: +5\r\n\r\nhello")
+        self.assert_error(r, 400, "bad_request")
+        self.assert_upstream_untouched()
+
+    def test_obfuscated_transfer_encoding(self) -> None:
+        # Codings a front end and a back end may read differently: each is refused before any
+        # byte goes upstream, and what follows on the connection is never a second request.
+        variants = {
+            "unknown coding": "Transfer-Encoding: xchunked\r\n",
+            "chunked not last": "Transfer-Encoding: chunked, identity\r\n",
+            "identity before chunked": "Transfer-Encoding: identity, chunked\r\n",
+            "two headers": "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
+            "vertical tab": "Transfer-Encoding: \x0bchunked\r\n",
+            "quoted": 'Transfer-Encoding: "chunked"\r\n',
+            "with content-length": "Transfer-Encoding: xchunked\r\nContent-Length: 5\r\n",
+        }
+        for name, head in variants.items():
+            with self.subTest(name):
+                self.up.clear()
+                r = self.send_bad("POST /a HTTP/1.1\r\nHost: t\r\n" + head + "\r\n"
+                                  "5\r\nhello\r\n0\r\n\r\n" + SMUGGLED)
+                self.assert_error(r, 400, "bad_request")
+                self.assert_upstream_untouched()
+
+    def test_chunk_size_overflow(self) -> None:
+        r = self.send_bad("POST /a HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "1" + "0" * 20 + "\r\nhello\r\n0\r\n\r\n" + SMUGGLED)
+        self.assert_error(r, 400, "bad_request")
+        self.assert_upstream_untouched()
+
     def test_good_chunked_then_pipelined_is_two_requests(self) -> None:
         # The positive control: correct framing keeps both requests apart.
         c = self.gw.connect()
