@@ -14,7 +14,7 @@ import statistics
 import sys
 
 SCENARIO_ORDER = ["small", "big", "c1000", "respond", "newconn", "tls", "balance",
-                  "ratelimit", "jwt", "cache"]
+                  "ratelimit", "jwt", "cache", "stream"]
 PROXY_ORDER = ["gateway", "nginx", "haproxy", "gateway+log", "gateway+2t", "gateway+rl",
                "gateway+rlredis", "gateway+jwt"]
 PEERS = ["nginx", "haproxy"]
@@ -30,11 +30,14 @@ TARGETS = [
     ("c1000", "kib_per_conn", "abs", 16.0, "max", "memory per idle keep-alive connection <= 16 KiB"),
     ("c1000", "p99_us", "nginx", 1.2, "max", "1,000 connections: p99 <= 1.2x nginx"),
     ("respond", "rps", "nginx", 1.0, "min", "respond route >= 1.0x nginx return 200"),
+    ("stream", "growth_mib", "abs", 16.0, "max", "streaming 1 GiB grows RSS by < 16 MiB"),
 ]
+UNITS = {"kib_per_conn": "KiB", "growth_mib": "MiB"}
 
 
 def load(path):
     runs, idle, skipped, meta, has_summary = {}, {}, [], None, False
+    streams = []
     with open(path) as f:
         for line in f:
             line = line.strip()
@@ -48,14 +51,16 @@ def load(path):
                 runs.setdefault((r["scenario"], r["proxy"]), []).append(r)
             elif t == "idle_memory":
                 idle[r["proxy"]] = r
+            elif t == "stream":
+                streams.append(r)
             elif t == "skipped":
                 skipped.append(r["scenario"])
             elif t in ("summary", "ratio", "target"):
                 has_summary = True
-    return meta, runs, idle, skipped, has_summary
+    return meta, runs, idle, skipped, has_summary, streams
 
 
-def summarise(runs, idle):
+def summarise(runs, idle, streams):
     out = {}
     for (scen, proxy), rs in runs.items():
         good = [r for r in rs if r.get("ok")]
@@ -72,6 +77,13 @@ def summarise(runs, idle):
         if scen == "c1000" and proxy in idle:
             s["kib_per_conn"] = idle[proxy]["kib_per_conn"]
         out[(scen, proxy)] = s
+    if streams:  # bench/stream.py: one transfer each way; the largest growth counts
+        out[("stream", "gateway")] = {
+            "type": "summary", "scenario": "stream", "proxy": "gateway", "rounds": len(streams),
+            "failed_runs": 0, "rss_peak_kib": max(r["rss_peak_kib"] for r in streams),
+            "growth_mib": round(max(r["growth_kib"] for r in streams) / 1024, 2),
+            "upload_mib_s": min(r["upload_mib_s"] for r in streams),
+            "download_mib_s": min(r["download_mib_s"] for r in streams)}
     return out
 
 
@@ -154,7 +166,7 @@ def render(meta, summ, rats, tgts, skipped, md):
     for scen in SCENARIO_ORDER:
         for proxy in PROXY_ORDER:
             s = summ.get((scen, proxy))
-            if not s:
+            if not s or scen == "stream":  # no req/s: its figures are in the targets
                 continue
             rss = f"{s['rss_peak_kib'] / 1024:.1f}" if s.get("rss_peak_kib") else "–"
             idle = f"{s['kib_per_conn']:.1f}" if s.get("kib_per_conn") is not None else ""
@@ -171,10 +183,11 @@ def render(meta, summ, rats, tgts, skipped, md):
         if t["value"] is None:
             got = "–"
         elif t["compared_with"] == "abs":
-            got = f"{t['value']:.1f} KiB"
+            got = f"{t['value']:.1f} {UNITS[t['metric']]}"
         else:
             got = f"{t['value']:.2f}× {t['compared_with']}"
-        lim = f"{t['limit']:g} KiB" if t["compared_with"] == "abs" else f"{t['limit']:g}×"
+        lim = (f"{t['limit']:g} {UNITS[t['metric']]}" if t["compared_with"] == "abs"
+               else f"{t['limit']:g}×")
         trows.append([t["target"], got, lim, t["status"]])
 
     def table(h, rs):
@@ -213,8 +226,8 @@ def main():
     p.add_argument("--append-summary", action="store_true")
     p.add_argument("--markdown", action="store_true")
     a = p.parse_args()
-    meta, runs, idle, skipped, has_summary = load(a.results)
-    summ = summarise(runs, idle)
+    meta, runs, idle, skipped, has_summary, streams = load(a.results)
+    summ = summarise(runs, idle, streams)
     rats = ratios(summ)
     tgts = targets(summ)
     print(render(meta, summ, rats, tgts, skipped, a.markdown))

@@ -19,7 +19,9 @@
 #                      jwt cache (default all; balance: the gateway with one target vs
 #                      two, same run; ratelimit: a rate-limited route vs the plain one;
 #                      jwt: a route with JWT auth (HS256) and a rate limit vs the plain one;
-#                      cache: GET answered from the proxy's response cache; gateway vs nginx)
+#                      cache: GET answered from the proxy's response cache; gateway vs nginx;
+#                      stream: 1 GiB uploaded and 1 GiB downloaded through the gateway, its RSS
+#                      growth against issue 3's < 16 MiB (bench/stream.py; 64 MiB with --smoke))
 #   --rounds N         measured rounds (default 3)         --duration S  seconds per run (default 10)
 #   --warmup S         warm-up seconds per target (2)      --workers N   workers of every proxy (1)
 #   --wrk-threads N    wrk threads (1)                     --out FILE    results (bench/results-DATE.jsonl)
@@ -33,7 +35,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 HELP="$BENCH_DIR/helpers.py"
-ALL_SCENARIOS="small big c1000 respond newconn tls balance ratelimit jwt cache"
+ALL_SCENARIOS="small big c1000 respond newconn tls balance ratelimit jwt cache stream"
 
 SCENARIOS=$ALL_SCENARIOS
 ROUNDS=3 DURATION=10 WARMUP=2 WORKERS=1 WRK_THREADS=1
@@ -440,6 +442,13 @@ start_upstream || { note_failure "upstream nginx did not start"; exit 1; }
 log "upstream nginx on 127.0.0.1:${PORT[upstream]}"
 
 for scen in $SCENARIOS; do
+    if [ "$scen" = stream ]; then
+        gib=1; [ "$SMOKE" = 1 ] && gib=0.0625
+        log "scenario stream: $gib GiB up and down through the gateway"
+        "$PY" "$BENCH_DIR/stream.py" --gateway "$GATEWAY" --gib "$gib" --out "$OUT" ||
+            note_failure "stream: the transfer failed"
+        continue
+    fi
     tls=0; [ "$scen" = tls ] && tls=1
     targets=(gateway nginx haproxy)
     [ "$scen" = small ] && targets+=("gateway+log")
