@@ -32,13 +32,20 @@ config::Duration backoff_delay(config::Duration backoff, unsigned retry,
     return config::Duration(full - half + static_cast<std::int64_t>(random % (half + 1)));
 }
 
-std::optional<config::Duration> parse_retry_after(std::string_view value) {
+std::optional<config::Duration> parse_retry_after(std::string_view value, SystemTime now) {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
         value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    auto n = config::parse_uint(value);
-    if (!n || *n > 86'400) return std::nullopt;
-    return std::chrono::seconds(*n);
+    constexpr std::chrono::seconds kMaxWait{86'400};
+    if (auto n = config::parse_uint(value)) {
+        if (*n > static_cast<std::uint64_t>(kMaxWait.count())) return std::nullopt;
+        return std::chrono::seconds(*n);
+    }
+    auto date = parse_http_date(value);
+    if (!date) return std::nullopt;
+    auto wait = std::chrono::duration_cast<config::Duration>(*date - now);
+    if (wait > kMaxWait) return std::nullopt;
+    return std::max(wait, config::Duration(0));
 }
 
 void RetryBudget::advance(Nanos now) {
@@ -79,7 +86,8 @@ bool RetryGate::allow(Failure failure, unsigned status, std::string_view retry_a
     random_ ^= random_ << 17;
     wait_ = backoff_delay(policy_.backoff, retries_ + 1, random_);
     if (failure == Failure::status && (status == 429 || status == 503) && !retry_after.empty()) {
-        if (auto after = parse_retry_after(retry_after)) wait_ = *after;
+        auto after = parse_retry_after(retry_after, std::chrono::system_clock::now());
+        if (after) wait_ = *after;
     }
     auto wait_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait_).count();
     if (now + wait_ns >= deadline_) return false;

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "config/types.h"
+#include "server/http_date.h"
 #include "server/target_state.h"
 
 namespace gw::server {
@@ -26,8 +27,9 @@ bool method_retried(const config::RetryPolicy& policy, std::string_view method);
 // failed together do not come back together. `random` is any 64-bit random value.
 config::Duration backoff_delay(config::Duration backoff, unsigned retry, std::uint64_t random);
 
-// Retry-After as delta-seconds (RFC 9110 10.2.3); an HTTP-date or garbage gives nullopt.
-std::optional<config::Duration> parse_retry_after(std::string_view value);
+// Retry-After (RFC 9110 10.2.3) as the wait it asks for: delta-seconds, or an HTTP-date less
+// `now` (a date past gives 0). Garbage, or a wait over a day, gives nullopt (the backoff).
+std::optional<config::Duration> parse_retry_after(std::string_view value, SystemTime now);
 
 // Caps retries at a fraction of requests over a sliding window, so that retries cannot
 // multiply the load on an upstream that is down (Envoy's retry budget is the model): a retry

@@ -1,7 +1,6 @@
 #include "middleware/cache/cache_control.h"
 
 #include <algorithm>
-#include <ctime>
 
 #include "config/text.h"
 
@@ -10,12 +9,6 @@ namespace {
 
 namespace http = boost::beast::http;
 using config::iequals;  // not Beast 1.81's: see config/text.h
-
-// The dates parse_http_date returns: within 1824..2116, so that one minus another fits
-// system_clock's nanoseconds too.
-constexpr std::time_t kMaxDate =
-    std::chrono::duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count() / 2;
-constexpr std::time_t kMinDate = -kMaxDate;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -99,28 +92,6 @@ CacheControl parse_cache_control(std::string_view value) {
         value.remove_prefix(comma + 1);
     }
     return cc;
-}
-
-std::optional<SystemTime> parse_http_date(std::string_view text) {
-    // strptime reads a C string: a NUL would end the date early and hide what follows.
-    if (text.find('\0') != std::string_view::npos) return std::nullopt;
-    std::string s(trim(text));
-    static constexpr const char* kFormats[] = {
-        "%a, %d %b %Y %H:%M:%S GMT",  // IMF-fixdate
-        "%A, %d-%b-%y %H:%M:%S GMT",  // RFC 850
-        "%a %b %e %H:%M:%S %Y",       // asctime
-    };
-    for (const char* format : kFormats) {
-        std::tm tm{};
-        const char* end = ::strptime(s.c_str(), format, &tm);
-        if (end == nullptr || *end != '\0') continue;
-        std::time_t t = ::timegm(&tm);
-        if (t == -1) continue;
-        // system_clock counts nanoseconds: dates far off overflow it, or the difference of two
-        // (found by tests/fuzz/cache_control_fuzz.cpp). Those are clamped, keeping the order.
-        return std::chrono::system_clock::from_time_t(std::clamp(t, kMinDate, kMaxDate));
-    }
-    return std::nullopt;
 }
 
 RequestMode request_mode(const http::request_header<>& req) {

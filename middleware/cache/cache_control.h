@@ -10,10 +10,12 @@
 
 #include <boost/beast/http/message.hpp>
 
+#include "server/http_date.h"
+
 namespace gw::middleware::cache {
 
 using Millis = std::chrono::milliseconds;
-using SystemTime = std::chrono::system_clock::time_point;
+using SystemTime = server::SystemTime;
 
 struct CacheControl {
     bool no_store = false;
@@ -29,8 +31,7 @@ struct CacheControl {
 // ignored, as RFC 9111 5.2 asks.
 CacheControl parse_cache_control(std::string_view value);
 
-// An HTTP-date (IMF-fixdate, or the obsolete RFC 850 and asctime forms); nullopt if invalid.
-std::optional<SystemTime> parse_http_date(std::string_view text);
+using server::parse_http_date;  // server/http_date.h
 
 // What a request lets the cache do.
 enum class RequestMode {

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import unittest
+import urllib.parse
 from typing import Any
 
 from tests.integration.harness import (HOST, Gateway, base_config, http_request, request_on,
@@ -63,7 +64,7 @@ class UpstreamProcess:
         return self._get("/__count")["health"]
 
     def mode(self, **kw: Any) -> None:
-        self._get("/__mode?" + "&".join(f"{k}={v}" for k, v in kw.items()))
+        self._get("/__mode?" + urllib.parse.urlencode(kw))
 
 
 class ResilienceCase(unittest.TestCase):

@@ -3,7 +3,10 @@ and kill (tests/integration/upstream_process.py)."""
 
 from __future__ import annotations
 
+import re
+import time
 import unittest
+from email.utils import formatdate
 
 from tests.integration.harness import Gateway, base_config
 from tests.integration.resilience_util import ResilienceCase, parallel
@@ -56,6 +59,22 @@ class RetryTest(ResilienceCase):
         self.assertEqual(gw.get("/svc/x").status, 503)
         self.assertEqual(a.count(), 3)  # retried, after the upstream's second
         self.assertIn('"wait_ms":"1000"', gw.stderr_text())
+
+    def test_retry_after_as_an_http_date(self) -> None:
+        a = self.upstream("a")
+        gw = self.gateway([a], retry={"attempts": 2, "on": [503], "backoff": "10ms"})
+        a.mode(status=503, retry_after=formatdate(time.time() + 3600, usegmt=True))
+        self.assertEqual(gw.get("/svc/x").status, 503)
+        self.assertEqual(a.count(), 1)  # an hour: past the route's timeout, not waited for
+        a.mode(retry_after=formatdate(time.time() + 2, usegmt=True))
+        self.assertEqual(gw.get("/svc/x").status, 503)
+        self.assertEqual(a.count(), 3)  # retried once the date had come
+        waits = [int(w) for w in re.findall(r'"wait_ms":"(\d+)"', gw.stderr_text())]
+        self.assertEqual(len(waits), 1, gw.stderr_text())
+        # The date has whole seconds: 2 s ahead is a wait of 1 to 2 s, less the time the
+        # answer took to reach the gateway (a loaded machine: allow it most of a second).
+        self.assertGreater(waits[0], 100)
+        self.assertLessEqual(waits[0], 2000)
 
     def test_budget_holds_under_full_outage(self) -> None:
         a, b = self.upstream("a"), self.upstream("b")

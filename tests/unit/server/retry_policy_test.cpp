@@ -47,12 +47,21 @@ TEST_CASE("backoff doubles, is capped, and jitters within the upper half", "[ret
     CHECK(backoff_delay(0ms, 2, 5) == 0ms);
 }
 
-TEST_CASE("Retry-After in seconds; dates and garbage are ignored", "[retry]") {
-    CHECK(parse_retry_after("3") == Duration(3000));
-    CHECK(parse_retry_after(" 0 ") == Duration(0));
-    CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"));
-    CHECK_FALSE(parse_retry_after("-1"));
-    CHECK_FALSE(parse_retry_after(""));
+TEST_CASE("Retry-After in seconds or as an HTTP-date; garbage is ignored", "[retry]") {
+    // Wed, 21 Oct 2015 07:28:00 GMT
+    const SystemTime now = std::chrono::system_clock::from_time_t(1445412480);
+    CHECK(parse_retry_after("3", now) == Duration(3000));
+    CHECK(parse_retry_after(" 0 ", now) == Duration(0));
+    CHECK(parse_retry_after("86400", now) == Duration(86'400'000));
+    CHECK_FALSE(parse_retry_after("86401", now));
+    CHECK(parse_retry_after("Wed, 21 Oct 2015 07:28:05 GMT", now) == Duration(5000));
+    CHECK(parse_retry_after("Wednesday, 21-Oct-15 07:29:00 GMT", now) == Duration(60'000));
+    // A date already past: retry at once (the backoff does not apply either).
+    CHECK(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now) == Duration(0));
+    CHECK_FALSE(parse_retry_after("Thu, 22 Oct 2015 07:28:01 GMT", now));  // over a day
+    CHECK_FALSE(parse_retry_after("Wed, 21 Oct 2015 07:28:05", now));
+    CHECK_FALSE(parse_retry_after("-1", now));
+    CHECK_FALSE(parse_retry_after("", now));
 }
 
 TEST_CASE("retry budget: a floor, then a fifth of requests over the window", "[retry]") {
