@@ -22,7 +22,11 @@ from tests.integration.harness import HOST
 IDP_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "idp")
 CLIENT_ID = "gw"
 CLIENT_SECRET = "gw-secret"  # what idp.js accepts at /introspect
-TIMEOUT = 10.0
+TIMEOUT = 30.0
+# Node loads oauth2-mock-server's modules and makes an RSA key before it answers: well under a
+# second on a quiet machine, but a CI run once saw four starts in a row pass 10 s on two cores
+# shared with compilers. A slow start is not what these tests check.
+START_TIMEOUT = 90.0
 
 
 class IdentityProvider:
@@ -37,7 +41,7 @@ class IdentityProvider:
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        self.port = int(self._answer()["port"])
+        self.port = int(self._answer(START_TIMEOUT)["port"])
         self.issuer = f"http://{HOST}:{self.port}"
 
     def _read(self) -> None:
@@ -45,9 +49,9 @@ class IdentityProvider:
         for line in self._proc.stdout:
             self._lines.put(line)
 
-    def _answer(self) -> dict:
+    def _answer(self, timeout: float = TIMEOUT) -> dict:
         try:
-            return json.loads(self._lines.get(timeout=TIMEOUT))
+            return json.loads(self._lines.get(timeout=timeout))
         except queue.Empty:
             raise AssertionError("identity provider did not answer") from None
 
