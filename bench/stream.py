@@ -47,31 +47,31 @@ def read_head(f) -> tuple[str, dict[str, str]]:
     return line, headers
 
 
+def discard(f, n: int, buf: memoryview) -> None:
+    """Reads and drops exactly n bytes."""
+    while n:
+        k = f.readinto(buf[:min(n, len(buf))])
+        if not k:
+            raise ConnectionError(f"body cut short with {n} bytes to go")
+        n -= k
+
+
 def drain_body(f, headers: dict[str, str], buf: memoryview) -> int:
     """Reads and discards a request body; returns its length."""
+    if headers.get("transfer-encoding", "").lower() != "chunked":
+        n = int(headers.get("content-length", "0"))
+        discard(f, n, buf)
+        return n
     total = 0
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        while True:
-            size = int(f.readline(1024).split(b";")[0], 16)
-            if size == 0:
-                while f.readline(1024) not in (b"\r\n", b"\n", b""):
-                    pass
-                return total
-            while size:
-                n = f.readinto(buf[:min(size, len(buf))])
-                if not n:
-                    raise ConnectionError("body cut short")
-                size -= n
-                total += n
-            f.readline(16)
-    left = int(headers.get("content-length", "0"))
-    while left:
-        n = f.readinto(buf[:min(left, len(buf))])
-        if not n:
-            raise ConnectionError("body cut short")
-        left -= n
-        total += n
-    return total
+    while True:
+        size = int(f.readline(1024).split(b";")[0], 16)
+        if size == 0:
+            while f.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass
+            return total
+        discard(f, size, buf)
+        total += size
+        f.readline(16)
 
 
 def serve(conn: socket.socket) -> None:
@@ -147,13 +147,7 @@ def response(f) -> tuple[int, int, bytes]:
     n = int(headers.get("content-length", "0"))
     if n <= 65536:
         return status, n, f.read(n)
-    buf = memoryview(bytearray(1 << 20))
-    left = n
-    while left:
-        k = f.readinto(buf[:min(left, len(buf))])
-        if not k:
-            raise ConnectionError(f"download cut short at {n - left} of {n} bytes")
-        left -= k
+    discard(f, n, memoryview(bytearray(1 << 20)))
     return status, n, b""
 
 
