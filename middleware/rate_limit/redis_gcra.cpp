@@ -1,9 +1,9 @@
 #include "middleware/rate_limit/redis_gcra.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
-#include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/ip/address_v6.hpp>
 
 #include "middleware/auth/digest.h"
@@ -96,9 +96,15 @@ return finish()
 
 void append_address(std::string& out, std::string_view bytes) {
     if (bytes.size() == 4) {
-        boost::asio::ip::address_v4::bytes_type b;
-        std::memcpy(b.data(), bytes.data(), b.size());
-        out += boost::asio::ip::address_v4(b).to_string();
+        // By hand: address_v4::to_string goes through inet_ntop's sprintf, about 1,800
+        // instructions a request on the `key: ip` path (callgrind).
+        char text[16];
+        char* p = text;
+        for (std::size_t i = 0; i < 4; ++i) {
+            if (i) *p++ = '.';
+            p = std::to_chars(p, text + sizeof text, static_cast<unsigned char>(bytes[i])).ptr;
+        }
+        out.append(text, p);
     } else {
         boost::asio::ip::address_v6::bytes_type b{};
         std::memcpy(b.data(), bytes.data(), std::min(bytes.size(), b.size()));

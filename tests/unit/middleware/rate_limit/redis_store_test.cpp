@@ -107,6 +107,11 @@ TEST_CASE("redis rate limit: key layout", "[rate_limit][redis]") {
     auto v4 = asio::ip::make_address_v4("192.0.2.1").to_bytes();
     Key k4{Key::Kind::address, {reinterpret_cast<const char*>(v4.data()), v4.size()}};
     CHECK(redis_key(prefix, ip, k4) == prefix + "ip:192.0.2.1");
+    for (const char* text : {"0.0.0.0", "255.255.255.255", "10.0.200.7"}) {
+        auto b = asio::ip::make_address_v4(text).to_bytes();
+        Key k{Key::Kind::address, {reinterpret_cast<const char*>(b.data()), b.size()}};
+        CHECK(redis_key(prefix, ip, k) == prefix + "ip:" + text);
+    }
     auto v6 = asio::ip::make_address_v6("2001:db8::7").to_bytes();
     Key k6{Key::Kind::address, {reinterpret_cast<const char*>(v6.data()), v6.size()}};
     CHECK(redis_key(prefix, ip, k6) == prefix + "ip:2001:db8::7");
