@@ -66,7 +66,8 @@ EOF
 PIDS+=($!)
 if [ "$LOAD_PATH" = /limited-redis ]; then
     REDIS=$(command -v redis-server || true)
-    [ -n "$REDIS" ] || { echo "profile.sh: redis-server is missing (apt-get install redis-server)" >&2; exit 2; }
+    [ -n "$REDIS" ] || { echo "profile.sh: redis-server is missing (apt-get install redis-server)" >&2
+                         exit 2; }
     mkdir -p "$TMP/redis"
     "$REDIS" --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --dir "$TMP/redis" \
         >"$TMP/redis/stderr.log" 2>&1 &

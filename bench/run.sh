@@ -499,13 +499,15 @@ for scen in $SCENARIOS; do
     for r in $(seq 1 "$ROUNDS"); do
         for t in "${live[@]}"; do
             rt=()   # a Redis-limited route: Redis's CPU counts too
-            [ "$t" != gateway+rlredis ] || rt=(--redis-ticks-before "$("$PY" "$HELP" ticks "${PID[redis]}")"
-                --redis-calls-before "$("$PY" "$HELP" redis-calls "${PORT[redis]}")")
+            [ "$t" != gateway+rlredis ] ||
+                rt=(--redis-ticks-before "$("$PY" "$HELP" ticks "${PID[redis]}")"
+                    --redis-calls-before "$("$PY" "$HELP" redis-calls "${PORT[redis]}")")
             t0=$("$PY" "$HELP" ticks "${PID[$t]}")
             run_wrk "$t" "$scen" "$DURATION" "$TMP/wrk.out"
             t1=$("$PY" "$HELP" ticks "${PID[$t]}")
-            [ "$t" != gateway+rlredis ] || rt+=(--redis-ticks-after "$("$PY" "$HELP" ticks "${PID[redis]}")"
-                --redis-calls-after "$("$PY" "$HELP" redis-calls "${PORT[redis]}")")
+            [ "$t" != gateway+rlredis ] ||
+                rt+=(--redis-ticks-after "$("$PY" "$HELP" ticks "${PID[redis]}")"
+                     --redis-calls-after "$("$PY" "$HELP" redis-calls "${PORT[redis]}")")
             hwm=$("$PY" "$HELP" mem "${PID[$t]}" hwm)
             conns=64; [ "$scen" = c1000 ] && conns=1000
             if line=$("$PY" "$HELP" record --scenario "$scen" --proxy "$t" --round "$r" \

@@ -3,7 +3,8 @@
 // the GCRA script (redis_gcra.h; the decisions of one event-loop turn share a call) on this
 // worker's pipelined client (stores/redis/worker_clients.h); a slow or dead Redis costs a
 // request at most redis.timeout (the client fails fast while it reconnects), and then
-// `redis.on_error` decides: allow (as if the key were fresh) or deny (429 with Retry-After: 1). Such decisions are counted (DecisionStats::store_errors).
+// `redis.on_error` decides: allow (as if the key were fresh) or deny (429 with Retry-After: 1).
+// Such decisions are counted (DecisionStats::store_errors).
 //
 // One store per limit, built at load with the limit's key prefix and script arguments;
 // immutable after. Threads: every worker calls it; each uses its own client, found through a
