@@ -7,12 +7,14 @@ Subcommands:
   idle-conns PORT N READY      open N keep-alive connections, one request each, hold them open
   ticks PID                    utime+stime clock ticks of PID and all its descendants
   mem PID hwm|rss              VmHWM or VmRSS in KiB, summed over PID and its descendants
+  redis-calls PORT             EVALSHA calls served so far by the redis-server on PORT
   record [options]             turn one wrk run (our lua done() line) into a JSON result line
   jwt SECRET [options]         print an HS256 JWT signed with SECRET (for the jwt scenario)
 """
 import argparse
 import json
 import os
+import re
 import sys
 import time
 
@@ -187,6 +189,24 @@ def cmd_ticks(a):
     print(total)
 
 
+def cmd_redis_calls(a):
+    """EVALSHA calls a redis-server has served so far (INFO commandstats), 0 if none."""
+    import socket
+    with socket.create_connection(("127.0.0.1", a.port), timeout=5) as s:
+        s.sendall(b"*2\r\n$4\r\nINFO\r\n$12\r\ncommandstats\r\n")
+        data = b""
+        while True:  # one bulk string: "$<length>\r\n<bytes>\r\n"
+            head = data.find(b"\r\n")
+            if head > 0 and len(data) >= head + 2 + int(data[1:head]) + 2:
+                break
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    m = re.search(rb"cmdstat_evalsha:calls=(\d+)", data)
+    print(int(m.group(1)) if m else 0)
+
+
 def cmd_mem(a):
     key = "VmHWM:" if a.kind == "hwm" else "VmRSS:"
     total = 0
@@ -223,6 +243,13 @@ def cmd_record(a):
             cpu_us_per_req=round(ticks / a.clk_tck * 1e6 / n, 2) if n else None,
             cpu_ticks=ticks, clk_tck=a.clk_tck, rss_peak_kib=a.hwm_kib,
             requests=n, errors=e, wrk_rc=a.wrk_rc)
+        if a.redis_ticks_after is not None and n:
+            # the redis-server behind a `store: redis` route: its CPU is part of each request's,
+            # and requests per EVALSHA show how well decisions are batched
+            redis = a.redis_ticks_after - a.redis_ticks_before
+            rec["redis_cpu_us_per_req"] = round(redis / a.clk_tck * 1e6 / n, 2)
+            calls = a.redis_calls_after - a.redis_calls_before
+            rec["requests_per_evalsha"] = round(n / calls, 2) if calls else None
         problems = []
         if n == 0:
             problems.append("no requests completed")
@@ -244,7 +271,10 @@ def cmd_record(a):
     if rec["ok"]:
         print(f"{rec['rps']:,.0f} req/s  p50 {rec['p50_us'] / 1000:.2f} ms  "
               f"p99 {rec['p99_us'] / 1000:.2f} ms  {rec['cpu_us_per_req']} CPU us/req  "
-              f"peak RSS {rec['rss_peak_kib'] / 1024:.1f} MiB", file=sys.stderr)
+              f"peak RSS {rec['rss_peak_kib'] / 1024:.1f} MiB"
+              + (f"  redis {rec['redis_cpu_us_per_req']} CPU us/req, "
+                 f"{rec['requests_per_evalsha']} req/EVALSHA"
+                 if "redis_cpu_us_per_req" in rec else ""), file=sys.stderr)
     else:
         print(rec["error"], file=sys.stderr)
     return 0 if rec["ok"] else 1
@@ -276,7 +306,13 @@ def main():
     for k in ("round", "duration", "connections", "ticks-before", "ticks-after", "clk-tck",
               "hwm-kib", "wrk-rc"):
         s.add_argument("--" + k, type=int, required=True)
+    s.add_argument("--redis-ticks-before", type=int)
+    s.add_argument("--redis-ticks-after", type=int)
+    s.add_argument("--redis-calls-before", type=int)
+    s.add_argument("--redis-calls-after", type=int)
     s.set_defaults(f=cmd_record)
+    s = sub.add_parser("redis-calls"); s.add_argument("port", type=int)
+    s.set_defaults(f=cmd_redis_calls)
     a = p.parse_args()
     sys.exit(a.f(a) or 0)
 

@@ -4,10 +4,11 @@
 # wrk load; then the top functions by inclusive and by self cost.
 #
 #   bench/profile.sh [--seconds 3] [--connections 16] [--gateway build/gateway] [--out DIR]
-#                    [--path /small|/cached|/respond|/limited]
+#                    [--path /small|/cached|/respond|/limited|/limited-redis]
 #
 # Paths: /small proxied (the default), /cached a cache hit after the first call, /respond a
-# respond: route, /limited /small behind a local rate limit that never refuses.
+# respond: route, /limited /small behind a local rate limit that never refuses, /limited-redis
+# the same limit with `store: redis` (a redis-server of its own is started, as bench/run.sh does).
 #
 # Collection starts only once the gateway is ready (start-up and config loading are left out).
 # Needs valgrind (apt-get install valgrind), nginx and wrk (bench/run.sh installs those).
@@ -47,7 +48,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-read -r UP GW ADMIN < <("$PY" "$HELP" ports 3)
+read -r UP GW ADMIN REDIS_PORT < <("$PY" "$HELP" ports 4)
 BODY='{"id":12345,"name":"benchmark item","status":"active","tags":["alpha","beta","gamma"],"price":19.99,"currency":"EUR","note":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'
 mkdir -p "$TMP/up"
 cat > "$TMP/up/nginx.conf" <<EOF
@@ -63,6 +64,15 @@ http {
 EOF
 "$NGINX" -p "$TMP/up/" -e "$TMP/up/error.log" -c "$TMP/up/nginx.conf" >"$TMP/up/stderr.log" 2>&1 &
 PIDS+=($!)
+if [ "$LOAD_PATH" = /limited-redis ]; then
+    REDIS=$(command -v redis-server || true)
+    [ -n "$REDIS" ] || { echo "profile.sh: redis-server is missing (apt-get install redis-server)" >&2
+                         exit 2; }
+    mkdir -p "$TMP/redis"
+    "$REDIS" --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --dir "$TMP/redis" \
+        >"$TMP/redis/stderr.log" 2>&1 &
+    PIDS+=($!)
+fi
 cat > "$TMP/gateway.yaml" <<EOF
 server: { listen: "127.0.0.1:$GW", workers: 1, drain_timeout: 1s }
 admin: { listen: "127.0.0.1:$ADMIN" }
@@ -88,6 +98,14 @@ routes:
     upstream: up
     rewrite: { path: /small }
     rate_limit: [{ key: ip, limit: 1000000000, window: 1s }]
+EOF
+[ "$LOAD_PATH" != /limited-redis ] || cat >> "$TMP/gateway.yaml" <<EOF
+  - name: limited-redis
+    match: { path: /limited-redis, methods: [GET] }
+    upstream: up
+    rewrite: { path: /small }
+    rate_limit: [{ key: ip, limit: 1000000000, window: 1s, store: redis }]
+redis: { url: "redis://127.0.0.1:$REDIS_PORT/0", timeout: 5s }
 EOF
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUTDIR/callgrind.out" \
     "$GATEWAY" -c "$TMP/gateway.yaml" >"$TMP/gateway.log" 2>&1 &

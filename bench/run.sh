@@ -498,15 +498,22 @@ for scen in $SCENARIOS; do
     fi
     for r in $(seq 1 "$ROUNDS"); do
         for t in "${live[@]}"; do
+            rt=()   # a Redis-limited route: Redis's CPU counts too
+            [ "$t" != gateway+rlredis ] ||
+                rt=(--redis-ticks-before "$("$PY" "$HELP" ticks "${PID[redis]}")"
+                    --redis-calls-before "$("$PY" "$HELP" redis-calls "${PORT[redis]}")")
             t0=$("$PY" "$HELP" ticks "${PID[$t]}")
             run_wrk "$t" "$scen" "$DURATION" "$TMP/wrk.out"
             t1=$("$PY" "$HELP" ticks "${PID[$t]}")
+            [ "$t" != gateway+rlredis ] ||
+                rt+=(--redis-ticks-after "$("$PY" "$HELP" ticks "${PID[redis]}")"
+                     --redis-calls-after "$("$PY" "$HELP" redis-calls "${PORT[redis]}")")
             hwm=$("$PY" "$HELP" mem "${PID[$t]}" hwm)
             conns=64; [ "$scen" = c1000 ] && conns=1000
             if line=$("$PY" "$HELP" record --scenario "$scen" --proxy "$t" --round "$r" \
                     --duration "$DURATION" --connections "$conns" --ticks-before "$t0" \
                     --ticks-after "$t1" --clk-tck "$CLK_TCK" --hwm-kib "$hwm" --wrk-rc "$WRK_RC" \
-                    --wrk-out "$TMP/wrk.out" 2>"$TMP/record.err"); then
+                    --wrk-out "$TMP/wrk.out" "${rt[@]}" 2>"$TMP/record.err"); then
                 log "  $scen $t round $r: $(cat "$TMP/record.err")"
             else
                 note_failure "$scen/$t round $r: $(cat "$TMP/record.err")"

@@ -20,10 +20,13 @@
 
 namespace gw::middleware::rate_limit {
 
-// KEYS[1] the key; ARGV interval ns, capacity ns. Replies {allowed 0|1, remaining, reset ns,
-// retry_after ns}: the fields of gcra_decide, computed on Redis's clock.
+// Both scripts are batched (stores/redis/script_batch.h): any number of keys, each with its
+// ARGV, one reply element per key, keys handled in order.
+// Per key: ARGV interval ns, capacity ns. Decides as gcra_decide on Redis's clock, moves the
+// TAT when allowed, and replies with the key's base: max(TAT - now, 0) before the call.
 const stores::redis::RedisScript& redis_decide_script();
-// KEYS[1] the key; ARGV interval ns. Moves the TAT back by one interval (gcra_give_back).
+// Per key: ARGV interval ns. Moves the TAT back by one interval (gcra_give_back); replies 1
+// when a TAT is left, 0 when none is.
 const stores::redis::RedisScript& redis_give_back_script();
 
 // "gw:rl:<route>:<key>:<limit>/<window>ms/<burst>:", the part shared by every key of a limit.
@@ -33,8 +36,10 @@ std::string redis_key_prefix(const std::string& route, const std::string& key_te
 // prefix + <who> for one request's key.
 std::string redis_key(const std::string& prefix, const Limit& limit, const Key& key);
 
-// The Decision in a decide-script reply; nullopt for anything else (an error reply, a
-// transport failure, a reply of the wrong shape).
-std::optional<Decision> decision_from_reply(const stores::redis::RedisReply& reply);
+// The Decision in one key's element of a decide-script reply, for the limit's `rate` (the one
+// the script was given): gcra_decide from the base the script saw, so both sides agree.
+// nullopt for anything else (an error reply, a transport failure, a reply of the wrong shape).
+std::optional<Decision> decision_from_reply(const stores::redis::RedisReply& reply,
+                                            const Rate& rate);
 
 }  // namespace gw::middleware::rate_limit

@@ -21,11 +21,10 @@ constexpr Nanos kDenyRetry = 1'000'000'000;  // Redis down, fail closed: "try ag
 // replies.
 asio::awaitable<void> give_back_call(std::shared_ptr<RedisClient> client, std::string key,
                                      std::string interval) {
-    std::array<std::string_view, 1> keys{key};
     std::array<std::string_view, 1> args{interval};
     // A failure only leaves one unit used up until the key's TAT passes; the client has
     // counted it in gateway_redis_errors_total.
-    co_await client->eval_script(redis_give_back_script(), keys, args);
+    co_await client->eval_batched(redis_give_back_script(), key, args);
 }
 
 }  // namespace
@@ -59,10 +58,11 @@ asio::awaitable<Decision> RedisStore::check(const Limit& limit, const Key& key) 
     const std::string redis_key_text = redis_key(prefix_, limit, key);
     const asio::any_io_executor ex = co_await asio::this_coro::executor;
     std::shared_ptr<RedisClient> client = stores::redis::client_for(redis_, ex);
-    std::array<std::string_view, 1> keys{redis_key_text};
+    // Loaded by every new connection along with the decide script, before it is needed.
+    client->add_script(redis_give_back_script());
     std::array<std::string_view, 2> args{interval_, capacity_};
-    const auto reply = co_await client->eval_script(redis_decide_script(), keys, args);
-    if (auto d = decision_from_reply(reply)) co_return *d;
+    const auto reply = co_await client->eval_batched(redis_decide_script(), redis_key_text, args);
+    if (auto d = decision_from_reply(reply, limit.rate)) co_return *d;
     stats_->count_store_error();
     co_return on_error_decision(redis_.on_error, limit.rate);
 }

@@ -1,9 +1,10 @@
 // `store: redis`: the counters of one limit live in Redis, so every gateway instance that
-// shares the Redis server enforces one limit. Each decision is one EVALSHA of the GCRA script
-// (redis_gcra.h) on this worker's pipelined client (stores/redis/worker_clients.h); a slow or
-// dead Redis costs a request at most redis.timeout (the client fails fast while it
-// reconnects), and then `redis.on_error` decides: allow (as if the key were fresh) or deny
-// (429 with Retry-After: 1). Such decisions are counted (DecisionStats::store_errors).
+// shares the Redis server enforces one limit. Each decision is one key of a batched EVALSHA of
+// the GCRA script (redis_gcra.h; the decisions of one event-loop turn share a call) on this
+// worker's pipelined client (stores/redis/worker_clients.h); a slow or dead Redis costs a
+// request at most redis.timeout (the client fails fast while it reconnects), and then
+// `redis.on_error` decides: allow (as if the key were fresh) or deny (429 with Retry-After: 1).
+// Such decisions are counted (DecisionStats::store_errors).
 //
 // One store per limit, built at load with the limit's key prefix and script arguments;
 // immutable after. Threads: every worker calls it; each uses its own client, found through a

@@ -95,15 +95,16 @@ asio::awaitable<RedisReply> RedisClient::command(Args args) {
     co_return reply;
 }
 
-void RedisClient::remember(const RedisScript& script) {
-    if (known_scripts_.contains(script.sha1())) return;
-    known_scripts_.insert(script.sha1());
+void RedisClient::add_script(const RedisScript& script) {
+    for (const auto& sha : known_scripts_)
+        if (sha == script.sha1()) return;
+    known_scripts_.push_back(script.sha1());
     shared_->scripts.push_back(script.source());
 }
 
 asio::awaitable<RedisReply> RedisClient::eval_script(const RedisScript& script, Args keys,
                                                      Args args) {
-    remember(script);
+    add_script(script);
     const std::string key_count = std::to_string(keys.size());
     boost::container::small_vector<std::string_view, 16> argv{"EVALSHA", script.sha1(),
                                                               key_count};

@@ -14,7 +14,6 @@
 #include <memory>
 #include <span>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,6 +22,7 @@
 #include "config/types.h"
 #include "stores/redis/connection.h"
 #include "stores/redis/reply.h"
+#include "stores/redis/script_batch.h"
 #include "stores/redis/script.h"
 
 namespace gw::stores::redis {
@@ -50,6 +50,16 @@ public:
     // used once are also loaded by every new connection.
     boost::asio::awaitable<RedisReply> eval_script(const RedisScript& script, Args keys,
                                                    Args args);
+    // One key's call of a batched script (script_batch.h: the calls of this turn share one
+    // EVALSHA); its own element of the reply, or the batch's failure. `key` and `args` must
+    // stay valid until it completes.
+    boost::asio::awaitable<RedisReply> eval_batched(const RedisScript& script,
+                                                    std::string_view key, Args args) {
+        return batcher_.call(*this, script, key, args);
+    }
+    // Makes every connection SCRIPT LOAD `script` as it connects (eval_script and
+    // eval_batched do it on first use): no request of a new connection pays for a NOSCRIPT.
+    void add_script(const RedisScript& script);
 
     // A reload may change the timeout without changing the connection settings.
     void set_timeout(config::Duration timeout) { timeout_ = timeout; }
@@ -62,14 +72,14 @@ private:
     }
     boost::asio::awaitable<RedisReply> execute(Args args);
     std::shared_ptr<Connection> pick(Errc& why);
-    void remember(const RedisScript& script);
 
     boost::asio::any_io_executor ex_;
     std::shared_ptr<ClientShared> shared_;
     std::vector<std::shared_ptr<Connection>> connections_;
     std::size_t next_ = 0;  // round robin
     config::Duration timeout_;
-    std::unordered_set<std::string> known_scripts_;  // SHA-1s already in shared_->scripts
+    std::vector<std::string> known_scripts_;  // SHA-1s already in shared_->scripts (a few)
+    ScriptBatcher batcher_;
 };
 
 }  // namespace gw::stores::redis

@@ -2,7 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include <boost/container/small_vector.hpp>
+#include <charconv>
 
 namespace gw::stores::redis {
 namespace {
@@ -13,18 +13,25 @@ struct ReplyFree {
 
 }  // namespace
 
+// RESP by hand rather than redisFormatCommandArgv: hiredis formats every length with
+// sprintf and mallocs a buffer per command, about 5,500 instructions a rate-limit decision
+// (8% of the whole request, callgrind); this appends in place with to_chars.
 void format_command(std::span<const std::string_view> args, std::string& out) {
-    boost::container::small_vector<const char*, 16> argv;
-    boost::container::small_vector<std::size_t, 16> lens;
+    std::size_t size = 16;
+    for (auto a : args) size += a.size() + 16;  // "$<len>\r\n<bytes>\r\n"
+    out.reserve(out.size() + size);
+    char num[24];
+    auto append_header = [&](char kind, std::size_t n) {
+        out += kind;
+        out.append(num, std::to_chars(num, num + sizeof num, n).ptr);
+        out += "\r\n";
+    };
+    append_header('*', args.size());
     for (auto a : args) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
+        append_header('$', a.size());
+        out.append(a);
+        out += "\r\n";
     }
-    char* cmd = nullptr;
-    int n = redisFormatCommandArgv(&cmd, static_cast<int>(args.size()), argv.data(), lens.data());
-    if (n < 0) throw std::bad_alloc();  // hiredis fails only when out of memory
-    out.append(cmd, static_cast<std::size_t>(n));
-    redisFreeCommand(cmd);
 }
 
 Pipeline::Pipeline() : reader_(redisReaderCreate()) {

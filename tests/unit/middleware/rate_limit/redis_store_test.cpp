@@ -7,6 +7,7 @@
 #include <optional>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -106,6 +107,11 @@ TEST_CASE("redis rate limit: key layout", "[rate_limit][redis]") {
     auto v4 = asio::ip::make_address_v4("192.0.2.1").to_bytes();
     Key k4{Key::Kind::address, {reinterpret_cast<const char*>(v4.data()), v4.size()}};
     CHECK(redis_key(prefix, ip, k4) == prefix + "ip:192.0.2.1");
+    for (const char* text : {"0.0.0.0", "255.255.255.255", "10.0.200.7"}) {
+        auto b = asio::ip::make_address_v4(text).to_bytes();
+        Key k{Key::Kind::address, {reinterpret_cast<const char*>(b.data()), b.size()}};
+        CHECK(redis_key(prefix, ip, k) == prefix + "ip:" + text);
+    }
     auto v6 = asio::ip::make_address_v6("2001:db8::7").to_bytes();
     Key k6{Key::Kind::address, {reinterpret_cast<const char*>(v6.data()), v6.size()}};
     CHECK(redis_key(prefix, ip, k6) == prefix + "ip:2001:db8::7");
@@ -124,41 +130,46 @@ TEST_CASE("redis rate limit: key layout", "[rate_limit][redis]") {
 }
 
 TEST_CASE("redis rate limit: script replies", "[rate_limit][redis]") {
+    // The reply per key is the base (TAT - now before the call, at least 0); the decision is
+    // gcra_decide's from it, as the script decided: 4 allowed at once, burst 4 of 1/s.
+    const Rate rate = make_rate(1, std::chrono::seconds(1), 4);
     auto integer = [](long long n) {
         RedisReply r;
         r.type = RedisReply::Type::integer;
         r.integer = n;
         return r;
     };
-    RedisReply ok;
-    ok.type = RedisReply::Type::array;
-    ok.elements = {integer(1), integer(3), integer(2 * kS), integer(0)};
-    auto d = decision_from_reply(ok);
+    auto d = decision_from_reply(integer(0), rate);  // a fresh key
     REQUIRE(d);
     CHECK(d->allowed);
     CHECK(d->remaining == 3);
-    CHECK(d->reset == 2 * kS);
-    RedisReply refused = ok;
-    refused.elements = {integer(0), integer(0), integer(kS), integer(kS / 2)};
-    d = decision_from_reply(refused);
+    CHECK(d->reset == kS);
+    d = decision_from_reply(integer(kS + kS / 2), rate);
+    REQUIRE(d);
+    CHECK(d->allowed);
+    CHECK(d->remaining == 1);
+    CHECK(d->reset == 2 * kS + kS / 2);
+    d = decision_from_reply(integer(3 * kS), rate);  // the last one
+    REQUIRE(d);
+    CHECK(d->allowed);
+    CHECK(d->remaining == 0);
+    d = decision_from_reply(integer(3 * kS + kS / 2), rate);
     REQUIRE(d);
     CHECK_FALSE(d->allowed);
+    CHECK(d->remaining == 0);
+    CHECK(d->reset == 3 * kS + kS / 2);
     CHECK(d->retry_after == kS / 2);
 
-    RedisReply bad = refused;
-    bad.elements[3] = integer(0);  // a refusal without a wait
-    CHECK_FALSE(decision_from_reply(bad));
-    bad = ok;
-    bad.elements.pop_back();
-    CHECK_FALSE(decision_from_reply(bad));
-    bad = ok;
-    bad.elements[0] = integer(2);
-    CHECK_FALSE(decision_from_reply(bad));
+    CHECK_FALSE(decision_from_reply(integer(-1), rate));
+    RedisReply array;
+    array.type = RedisReply::Type::array;
+    array.elements = {integer(0)};
+    CHECK_FALSE(decision_from_reply(array, rate));
     RedisReply error;
     error.type = RedisReply::Type::error;
     error.str = "ERR something";
-    CHECK_FALSE(decision_from_reply(error));
-    CHECK_FALSE(decision_from_reply(RedisReply::failure(stores::redis::Errc::timeout)));
+    CHECK_FALSE(decision_from_reply(error, rate));
+    CHECK_FALSE(decision_from_reply(RedisReply::failure(stores::redis::Errc::timeout), rate));
 }
 
 TEST_CASE("redis rate limit: on_error decisions", "[rate_limit][redis]") {
@@ -237,6 +248,32 @@ TEST_CASE("redis rate limit: give back, separate keys, NOSCRIPT", "[rate_limit][
     CHECK(f.command("SCRIPT", "FLUSH").str == "OK");
     CHECK(f.check(kb).allowed);
     CHECK_FALSE(f.check(kb).allowed);
+    CHECK(f.stats->store_errors() == 0);
+}
+
+TEST_CASE("redis rate limit: a burst decided in one batch", "[rate_limit][redis]") {
+    Fixture f(make_limit(KeyKind::route, 5, std::chrono::seconds(3600)));
+    CHECK(f.check(Key{}).allowed);  // the scripts are loaded; the burst has 4 left
+    // Twelve checks started in one turn go to Redis as one EVALSHA over the same key twelve
+    // times: applied in order, exactly 4 pass, counting the burst down.
+    std::vector<std::optional<Decision>> out(12);
+    int finished = 0;
+    for (auto& d : out) {
+        asio::co_spawn(f.io, [&]() -> asio::awaitable<void> {
+            d = co_await f.store->check(f.limit, Key{});
+            ++finished;
+        }, asio::detached);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (finished < 12 && std::chrono::steady_clock::now() < deadline)
+        f.io.run_one_for(std::chrono::milliseconds(50));
+    REQUIRE(finished == 12);
+    std::vector<std::uint64_t> remaining;
+    for (auto& d : out) {
+        if (d->allowed) remaining.push_back(d->remaining);
+        else CHECK(d->retry_after > 0);
+    }
+    CHECK(remaining == std::vector<std::uint64_t>{3, 2, 1, 0});
     CHECK(f.stats->store_errors() == 0);
 }
 
