@@ -330,7 +330,9 @@ class OAuth2ClientTest(GatewayTestCase):
         # attempt; a very slow machine may pass the first 1s backoff during the ten requests.
         self.assertLessEqual(len(ep.server.seen()), 2)
         self.assertEqual(gw.admin("GET", "/healthz").status, 200)
-        self.assertIn("upstream token fetch failed", gw.stderr_text())
+        # The log line reaches the test through a pipe a thread reads: wait for it.
+        wait_for(lambda: "upstream token fetch failed" in gw.stderr_text(),
+                 what="the fetch failure logged")
         ep.fail_status = None
 
         def recovered() -> bool:

@@ -8,7 +8,7 @@ import time
 import unittest
 from email.utils import formatdate
 
-from tests.integration.harness import Gateway, base_config
+from tests.integration.harness import Gateway, base_config, wait_for
 from tests.integration.resilience_util import ResilienceCase, parallel
 
 RETRY = {"attempts": 2, "on": ["connect_failure", "reset", 503], "backoff": "10ms"}
@@ -58,7 +58,8 @@ class RetryTest(ResilienceCase):
         a.mode(retry_after=1)
         self.assertEqual(gw.get("/svc/x").status, 503)
         self.assertEqual(a.count(), 3)  # retried, after the upstream's second
-        self.assertIn('"wait_ms":"1000"', gw.stderr_text())
+        # Log lines reach the test through a pipe a thread reads: wait for them.
+        wait_for(lambda: '"wait_ms":"1000"' in gw.stderr_text(), what="the retry logged")
 
     def test_retry_after_as_an_http_date(self) -> None:
         a = self.upstream("a")
@@ -69,6 +70,7 @@ class RetryTest(ResilienceCase):
         a.mode(retry_after=formatdate(time.time() + 2, usegmt=True))
         self.assertEqual(gw.get("/svc/x").status, 503)
         self.assertEqual(a.count(), 3)  # retried once the date had come
+        wait_for(lambda: '"wait_ms"' in gw.stderr_text(), what="the retry logged")
         waits = [int(w) for w in re.findall(r'"wait_ms":"(\d+)"', gw.stderr_text())]
         self.assertEqual(len(waits), 1, gw.stderr_text())
         # The date has whole seconds: 2 s ahead is a wait of 1 to 2 s, less the time the

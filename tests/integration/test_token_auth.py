@@ -169,7 +169,7 @@ class JwksRecoveryTest(GatewayTestCase):
         wait_for(passes, timeout=15, interval=0.1, what="a valid token to pass")
         self.assertEqual(up.last().path, "/idp/orders")
         self.assertGreaterEqual(idp.stats()["jwks"], 1)
-        self.assertIn("jwks loaded", gw.stderr_text())
+        wait_for(lambda: "jwks loaded" in gw.stderr_text(), what="the jwks loaded log line")
         url = issuer + "/jwks"
         wait_for(lambda: gw.metrics().value("gateway_jwks_keys", url=url) == 1,
                  what="the key count metric")
