@@ -9,6 +9,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "server/deadline_stream.h"
 #include "server/executor.h"
 
 namespace gw::server {
@@ -28,8 +29,8 @@ private:
     Worker* worker_;
 };
 
-using PlainStream = TcpStream;
-using TlsStream = boost::beast::ssl_stream<TcpStream>;
+using PlainStream = DeadlineStream;
+using TlsStream = boost::beast::ssl_stream<DeadlineStream>;
 
 template <class Stream>
 Task<void> run_session(Stream stream, Worker& worker, boost::asio::ip::address peer,

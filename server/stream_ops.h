@@ -5,6 +5,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "server/deadline_stream.h"
 #include "server/executor.h"
 
 namespace gw::server {
@@ -20,7 +21,7 @@ Socket& socket_of(Stream& s) {
 // Ends a connection. With linger, unread request bytes are drained for a short, bounded
 // while after our answer: closing with unread input makes the kernel send a reset, which can
 // destroy the answer (a 413 or 400) before the client reads it.
-inline Task<void> graceful_close(TcpStream& s, bool linger) {
+inline Task<void> graceful_close(DeadlineStream& s, bool linger) {
     boost::system::error_code ec;
     s.socket().shutdown(Socket::shutdown_send, ec);
     if (!linger || ec) co_return;
@@ -33,7 +34,7 @@ inline Task<void> graceful_close(TcpStream& s, bool linger) {
     }
 }
 
-inline Task<void> graceful_close(beast::ssl_stream<TcpStream>& s, bool) {
+inline Task<void> graceful_close(beast::ssl_stream<DeadlineStream>& s, bool) {
     // close_notify with a short bound; a peer that never answers does not hold the session.
     beast::get_lowest_layer(s).expires_after(std::chrono::seconds(2));
     co_await s.async_shutdown(kTuple);

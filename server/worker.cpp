@@ -94,7 +94,7 @@ Task<void> Worker::sweep_loop() {
 }
 
 namespace {
-Task<void> tls_session(TcpStream tcp, Worker& worker, asio::ip::address peer, ConnectionSlot slot) {
+Task<void> tls_session(DeadlineStream tcp, Worker& worker, asio::ip::address peer, ConnectionSlot slot) {
     TlsStream stream(std::move(tcp), *worker.shared().server_tls);
     beast::get_lowest_layer(stream).expires_after(worker.config()->server.limits.header_timeout);
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
@@ -125,7 +125,7 @@ Task<void> Worker::accept_loop(Acceptor& acceptor) {
         boost::system::error_code pec;
         auto peer = socket.remote_endpoint(pec).address();
         socket.set_option(asio::ip::tcp::no_delay(true), pec);
-        TcpStream stream(std::move(socket));
+        DeadlineStream stream(std::move(socket));
         if (shared_.server_tls)
             asio::co_spawn(ioc_, tls_session(std::move(stream), *this, peer, std::move(slot)), log::on_exception("session failed"));
         else
