@@ -15,9 +15,8 @@ StepsSoFar try_request_steps(RequestContext& ctx, RequestHead& req) {
     return out;
 }
 
-boost::asio::awaitable<std::optional<Reply>> run_request_steps(RequestContext& ctx,
-                                                               RequestHead& req,
-                                                               std::size_t from) {
+Task<std::optional<Reply>> run_request_steps(RequestContext& ctx, RequestHead& req,
+                                             std::size_t from) {
     const auto& steps = ctx.match.route->spec.steps;
     for (std::size_t i = from; i < steps.size(); ++i) {
         std::optional<Reply> reply;

@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "middleware/step.h"
+#include "server/executor.h"
 
 namespace gw::middleware {
 
@@ -25,9 +26,8 @@ StepsSoFar try_request_steps(RequestContext& ctx, RequestHead& req);
 
 // The steps from `from` on (after try_request_steps stopped there); a Reply when one of them
 // answered.
-boost::asio::awaitable<std::optional<Reply>> run_request_steps(RequestContext& ctx,
-                                                               RequestHead& req,
-                                                               std::size_t from = 0);
+Task<std::optional<Reply>> run_request_steps(RequestContext& ctx, RequestHead& req,
+                                             std::size_t from = 0);
 
 // On the way out, for every response of a matched route (upstream, respond:, replies, errors):
 // the steps' on_response, then the headers they queued in ctx.response_headers.

@@ -21,13 +21,12 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
+
+#include "server/executor.h"
 
 namespace gw::middleware {
 
@@ -36,7 +35,7 @@ class Flight {
 public:
     // Waits on the caller's executor until the leader finishes or `timeout` passes: the
     // leader's result, or nullopt on timeout.
-    boost::asio::awaitable<std::optional<Result>> wait(std::chrono::milliseconds timeout) {
+    Task<std::optional<Result>> wait(std::chrono::milliseconds timeout) {
         auto ex = co_await boost::asio::this_coro::executor;
         auto waiter = std::make_shared<Waiter>(ex);
         waiter->timer.expires_after(timeout);
@@ -45,7 +44,7 @@ public:
             if (result_) co_return *result_;
             waiters_.push_back(Registration{ex, waiter});
         }
-        co_await waiter->timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+        co_await waiter->timer.async_wait(kTuple);
         std::lock_guard lock(mutex_);
         co_return result_;  // set before the wake-up was posted; still empty on a timeout
     }
@@ -69,11 +68,11 @@ public:
 
 private:
     struct Waiter {
-        explicit Waiter(const boost::asio::any_io_executor& ex) : timer(ex) {}
-        boost::asio::steady_timer timer;  // touched only on its own executor
+        explicit Waiter(const Executor& ex) : timer(ex) {}
+        Timer timer;  // touched only on its own executor
     };
     struct Registration {
-        boost::asio::any_io_executor executor;
+        Executor executor;
         std::weak_ptr<Waiter> waiter;
     };
 

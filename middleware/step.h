@@ -19,6 +19,7 @@
 
 #include "config/types.h"
 #include "middleware/request_context.h"
+#include "server/executor.h"
 
 namespace gw::middleware {
 
@@ -54,8 +55,7 @@ public:
     // Runs before the request goes on. May change the request head (remove forged identity
     // headers, add X-Consumer-Name) and ctx. Returns a Reply to answer the request itself.
     // Runs on the worker's thread; may co_await (a JWKS fetch, a Redis call).
-    virtual boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
-                                                                    RequestHead& req) const = 0;
+    virtual Task<std::optional<Reply>> on_request(RequestContext& ctx, RequestHead& req) const = 0;
     // The same decision without a coroutine, for steps that can often decide at once (a local
     // rate limit, a memory cache, an ip list): true when decided, with `reply` set to answer.
     // false: nothing was done, co_await on_request. A coroutine frame per step and request is
@@ -73,8 +73,7 @@ class SyncStep : public Step {
 public:
     virtual std::optional<Reply> decide(RequestContext& ctx, RequestHead& req) const = 0;
 
-    boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
-                                                            RequestHead& req) const final {
+    Task<std::optional<Reply>> on_request(RequestContext& ctx, RequestHead& req) const final {
         co_return decide(ctx, req);
     }
     bool try_request(RequestContext& ctx, RequestHead& req,

@@ -111,7 +111,7 @@ void AdminServer::close() {
 
 asio::awaitable<void> AdminServer::accept_loop() {
     for (;;) {
-        auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
+        auto [ec, socket] = co_await acceptor_.async_accept(kErasedTuple);
         if (ec) {
             if (!acceptor_.is_open()) co_return;
             continue;
@@ -129,7 +129,7 @@ asio::awaitable<void> AdminServer::session(asio::ip::tcp::socket socket) {
         parser.header_limit(16 * 1024);
         parser.body_limit(64 * 1024);
         stream.expires_after(std::chrono::seconds(30));
-        auto [ec, n] = co_await http::async_read(stream, buffer, parser, kTuple);
+        auto [ec, n] = co_await http::async_read(stream, buffer, parser, kErasedTuple);
         if (ec) break;
         req = parser.release();
         auto config = shared_.config.load();
@@ -179,7 +179,7 @@ asio::awaitable<void> AdminServer::session(asio::ip::tcp::socket socket) {
         }
         res.keep_alive(req.keep_alive());
         stream.expires_after(std::chrono::seconds(30));
-        auto [wec, wn] = co_await http::async_write(stream, res, kTuple);
+        auto [wec, wn] = co_await http::async_write(stream, res, kErasedTuple);
         if (wec || !req.keep_alive()) break;
     }
     boost::system::error_code ignored;

@@ -44,8 +44,8 @@ asio::awaitable<std::optional<DnsCache::Endpoints>> resolve(asio::io_context& io
     asio::steady_timer deadline(ioc);
     deadline.expires_after(DnsCache::kResolveTimeout);
     using namespace asio::experimental::awaitable_operators;
-    auto raced = co_await (resolver.async_resolve(host, std::to_string(port), kTuple) ||
-                           deadline.async_wait(kTuple));
+    auto raced = co_await (resolver.async_resolve(host, std::to_string(port), kErasedTuple) ||
+                           deadline.async_wait(kErasedTuple));
     if (raced.index() == 1) co_return std::nullopt;
     auto [ec, results] = std::get<0>(std::move(raced));
     if (ec) co_return std::nullopt;
@@ -57,7 +57,7 @@ asio::awaitable<void> DnsCache::refresh_loop(asio::io_context& ioc) {
     asio::steady_timer timer(ioc);
     for (;;) {
         timer.expires_after(kRefresh);
-        auto [ec] = co_await timer.async_wait(kTuple);
+        auto [ec] = co_await timer.async_wait(kErasedTuple);
         if (ec) co_return;
         for (const auto& [host, port] : names(Clock::now())) {
             auto endpoints = co_await resolve(ioc, host, port);

@@ -85,7 +85,7 @@ asio::awaitable<void> run_check(asio::io_context& ioc, std::shared_ptr<HealthChe
         if (c->stopped) break;
         c->note(ok);
         c->timer.expires_after(c->spec.interval);
-        auto [ec] = co_await c->timer.async_wait(kTuple);
+        auto [ec] = co_await c->timer.async_wait(kErasedTuple);
         if (ec) break;
     }
 }

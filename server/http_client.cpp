@@ -75,8 +75,8 @@ asio::awaitable<std::pair<boost::system::error_code, tcp::resolver::results_type
     tcp::resolver resolver(ex);
     asio::steady_timer timer(ex, deadline);
     using namespace asio::experimental::awaitable_operators;
-    auto raced = co_await (resolver.async_resolve(url.host, url.port, kTuple) ||
-                           timer.async_wait(kTuple));
+    auto raced = co_await (resolver.async_resolve(url.host, url.port, kErasedTuple) ||
+                           timer.async_wait(kErasedTuple));
     if (raced.index() == 1) co_return std::pair{beast::error::timeout, tcp::resolver::results_type{}};
     auto [ec, results] = std::get<0>(std::move(raced));
     co_return std::pair{ec, std::move(results)};
@@ -93,13 +93,13 @@ asio::awaitable<FetchResult> exchange(Stream& stream, const Url& url, const Fetc
     msg.body() = req.body;
     if (!req.body.empty() || msg.method() == http::verb::post || msg.method() == http::verb::put)
         msg.prepare_payload();
-    auto [wec, wn] = co_await http::async_write(stream, msg, kTuple);
+    auto [wec, wn] = co_await http::async_write(stream, msg, kErasedTuple);
     if (wec) co_return failure(wec, "send");
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.header_limit(kHeaderLimit);
     parser.body_limit(req.max_body);
-    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kTuple);
+    auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kErasedTuple);
     if (rec) co_return failure(rec, "receive");
     FetchResult out;
     auto& res = parser.get();
@@ -131,7 +131,7 @@ asio::awaitable<FetchResult> fetch(asio::any_io_executor ex, FetchRequest req) {
 
     beast::tcp_stream tcp_stream(ex);
     tcp_stream.expires_at(deadline);
-    auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, kTuple);
+    auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, kErasedTuple);
     if (cec) co_return failure(cec, "connect");
     if (!url->tls) {
         auto out = co_await exchange(tcp_stream, *url, req);
@@ -150,11 +150,11 @@ asio::awaitable<FetchResult> fetch(asio::any_io_executor ex, FetchRequest req) {
     if (!SSL_set_tlsext_host_name(stream.native_handle(), sni.c_str()))
         co_return failure(asio::error::invalid_argument, "tls sni");
     if (req.tls.verify) stream.set_verify_callback(asio::ssl::host_name_verification(sni));
-    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kTuple);
+    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kErasedTuple);
     if (hec) co_return failure(hec, "tls handshake");
     auto out = co_await exchange(stream, *url, req);
     // close_notify is a courtesy here: the answer is complete, and the deadline bounds it.
-    co_await stream.async_shutdown(kTuple);
+    co_await stream.async_shutdown(kErasedTuple);
     co_return out;
 }
 

@@ -41,26 +41,25 @@ private:
 
 }  // namespace gw::server
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/string_body.hpp>
+
+#include "server/executor.h"
 
 namespace gw::server {
 
 // Writes a complete response the gateway made itself (errors, respond: routes): head and
 // body in one gather write.
 template <class Stream>
-boost::asio::awaitable<boost::system::error_code> write_response(
-    Stream& stream, const http::response<http::string_body>& res) {
+Task<boost::system::error_code> write_response(Stream& stream,
+                                               const http::response<http::string_body>& res) {
     std::string head;
     head.reserve(256);
     append_response_head(head, res);
     std::array<boost::asio::const_buffer, 2> buffers{boost::asio::buffer(head),
                                                      boost::asio::buffer(res.body())};
-    auto [ec, n] = co_await boost::asio::async_write(
-        stream, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto [ec, n] = co_await boost::asio::async_write(stream, buffers, kTuple);
     co_return ec;
 }
 

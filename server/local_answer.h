@@ -18,9 +18,8 @@ namespace gw::server {
 
 // Writes a complete response under the idle timeout; true when it went out.
 template <class Stream>
-boost::asio::awaitable<bool> write_message(Stream& stream,
-                                           const http::response<http::string_body>& msg,
-                                           const config::Limits& limits) {
+Task<bool> write_message(Stream& stream, const http::response<http::string_body>& msg,
+                         const config::Limits& limits) {
     boost::beast::get_lowest_layer(stream).expires_after(limits.idle_timeout);
     auto ec = co_await write_response(stream, msg);
     co_return !ec;
@@ -28,9 +27,8 @@ boost::asio::awaitable<bool> write_message(Stream& stream,
 
 // Writes the JSON error e and records it in ctx; returns whether the connection may carry on.
 template <class Stream>
-boost::asio::awaitable<bool> send_error(Stream& stream, RequestContext& ctx, GatewayError e,
-                                        unsigned version, bool keep_alive,
-                                        std::string_view allow = {}) {
+Task<bool> send_error(Stream& stream, RequestContext& ctx, GatewayError e, unsigned version,
+                      bool keep_alive, std::string_view allow = {}) {
     auto res = make_error(e, ctx.request_id, version, keep_alive);
     if (!allow.empty()) res.set(http::field::allow, allow);
     middleware::run_response_steps(ctx, res);
@@ -43,9 +41,8 @@ boost::asio::awaitable<bool> send_error(Stream& stream, RequestContext& ctx, Gat
 // Writes a step's own answer (401, 403, 429, a cache hit); returns whether the connection may
 // carry on.
 template <class Stream>
-boost::asio::awaitable<bool> send_reply(Stream& stream, RequestContext& ctx,
-                                        const middleware::Reply& reply, unsigned version,
-                                        bool keep_alive, bool head_request) {
+Task<bool> send_reply(Stream& stream, RequestContext& ctx, const middleware::Reply& reply,
+                      unsigned version, bool keep_alive, bool head_request) {
     const auto status = static_cast<http::status>(reply.status);
     http::response<http::string_body> res;
     if (!reply.code.empty()) {
@@ -74,8 +71,7 @@ boost::asio::awaitable<bool> send_reply(Stream& stream, RequestContext& ctx,
     ctx.status = reply.status;
     ctx.bytes_out = body.size();
     boost::beast::get_lowest_layer(stream).expires_after(ctx.config->server.limits.idle_timeout);
-    auto [ec, n] = co_await boost::asio::async_write(
-        stream, buffers, boost::asio::as_tuple(boost::asio::use_awaitable));
+    auto [ec, n] = co_await boost::asio::async_write(stream, buffers, kTuple);
     co_return !ec && keep_alive;
 }
 

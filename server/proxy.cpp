@@ -18,15 +18,14 @@ namespace {
 using namespace proxy_detail;
 
 template <class Down>
-asio::awaitable<void> send_continue(Down& down) {
+Task<void> send_continue(Down& down) {
     static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
     co_await asio::async_write(down, asio::buffer(kContinue, sizeof kContinue - 1), kTuple);
 }
 
 // The request body failed before (or while) it was sent: answer the client if it still listens.
 template <class Down>
-asio::awaitable<bool> fail_before_upstream(Down& down, RequestContext& ctx, Stage st,
-                                           unsigned version) {
+Task<bool> fail_before_upstream(Down& down, RequestContext& ctx, Stage st, unsigned version) {
     if (st == Stage::body_too_large)
         co_return co_await send_error(down, ctx, GatewayError::payload_too_large, version,
                                       kClose);
@@ -39,8 +38,8 @@ asio::awaitable<bool> fail_before_upstream(Down& down, RequestContext& ctx, Stag
 // The upstream gave no usable answer: the error, unless the response observer has a stand-in
 // (a stale cached copy, stale_if_error).
 template <class Down>
-asio::awaitable<bool> fail_upstream(Down& down, RequestContext& ctx, GatewayError e,
-                                    unsigned version, bool keep_alive, bool head_request) {
+Task<bool> fail_upstream(Down& down, RequestContext& ctx, GatewayError e, unsigned version,
+                         bool keep_alive, bool head_request) {
     if (ctx.response_observer && ctx.response_observer->on_failure())
         co_return co_await send_reply(down, ctx, ctx.response_observer->replacement(), version,
                                       keep_alive, head_request);
@@ -74,7 +73,7 @@ struct Attempt {
 };
 
 template <class Down>
-asio::awaitable<Exchange> exchange_on(Call<Down>& c, UpstreamConnection& conn) {
+Task<Exchange> exchange_on(Call<Down>& c, UpstreamConnection& conn) {
     co_return co_await exchange_over(c.down, c.down_buffer, c.parser, conn, c.buf, c.preread,
                                      c.ctx, c.timeout, c.version, c.keep_alive, c.kept, c.gate,
                                      c.token);
@@ -96,7 +95,7 @@ void replay_kept_body(Call<Down>& c) {
 }
 
 template <class Down>
-asio::awaitable<Attempt> attempt(Call<Down>& c, const config::Target& target) {
+Task<Attempt> attempt(Call<Down>& c, const config::Target& target) {
     const auto& upstream = c.ctx.match.route->spec.upstream;
     Attempt a;
     a.conn = co_await c.worker.pool().acquire(upstream, target, c.stale_retry, a.connect_error);
@@ -193,14 +192,14 @@ std::string failure_text(const Attempt& a, unsigned status) {
 // Counts and logs the retry, waits the backoff (or Retry-After), and sets the kept body up to
 // be sent again.
 template <class Down>
-asio::awaitable<void> before_retry(Call<Down>& c, const Attempt& a) {
+Task<void> before_retry(Call<Down>& c, const Attempt& a) {
     const auto& up = *c.ctx.match.route->spec.upstream;
     c.worker.metrics().record_retry(up.name);
     log::info("retrying upstream request",
               {{"upstream", up.name}, {"target", c.ctx.upstream_target},
                {"request_id", c.ctx.request_id}, {"after", failure_text(a, c.ctx.status)},
                {"wait_ms", std::to_string(c.gate.wait().count())}});
-    asio::steady_timer timer(co_await asio::this_coro::executor);
+    Timer timer(co_await asio::this_coro::executor);
     timer.expires_after(c.gate.wait());
     co_await timer.async_wait(kTuple);
     replay_kept_body(c);
@@ -208,7 +207,7 @@ asio::awaitable<void> before_retry(Call<Down>& c, const Attempt& a) {
 
 // Answers the client from the last attempt: its relayed answer, or the gateway's error.
 template <class Down>
-asio::awaitable<bool> conclude(Call<Down>& c, Attempt& a) {
+Task<bool> conclude(Call<Down>& c, Attempt& a) {
     auto& ctx = c.ctx;
     const auto& upstream = ctx.match.route->spec.upstream;
     const bool head_request = c.parser.get().method() == http::verb::head;
@@ -261,7 +260,7 @@ Nanos to_nanos(config::Duration d) {
 // Runs attempts until one answers or the retry policy stops; index: the first target, whose
 // in-flight count the caller has begun.
 template <class Down>
-asio::awaitable<bool> run_attempts(Call<Down>& c, std::size_t index) {
+Task<bool> run_attempts(Call<Down>& c, std::size_t index) {
     const auto& upstream = c.ctx.match.route->spec.upstream;
     Balancer& balancer = c.worker.balancer();
     Balancer::Mask tried = 0;
@@ -289,9 +288,8 @@ asio::awaitable<bool> run_attempts(Call<Down>& c, std::size_t index) {
 }  // namespace
 
 template <class Stream>
-asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffer,
-                                    RequestParser& parser, RequestContext& ctx, Worker& worker,
-                                    bool peer_trusted, bool keep_alive) {
+Task<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffer, RequestParser& parser,
+                         RequestContext& ctx, Worker& worker, bool peer_trusted, bool keep_alive) {
     const auto& upstream = ctx.match.route->spec.upstream;
     auto& req = parser.get();
     unsigned version = req.version() == 10 ? 10 : 11;
@@ -347,11 +345,9 @@ asio::awaitable<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffe
     co_return co_await run_attempts(c, index);
 }
 
-template asio::awaitable<bool> proxy_request<PlainStream>(PlainStream&, beast::flat_buffer&,
-                                                          RequestParser&, RequestContext&,
-                                                          Worker&, bool, bool);
-template asio::awaitable<bool> proxy_request<TlsStream>(TlsStream&, beast::flat_buffer&,
-                                                        RequestParser&, RequestContext&, Worker&,
-                                                        bool, bool);
+template Task<bool> proxy_request<PlainStream>(PlainStream&, beast::flat_buffer&, RequestParser&,
+                                               RequestContext&, Worker&, bool, bool);
+template Task<bool> proxy_request<TlsStream>(TlsStream&, beast::flat_buffer&, RequestParser&,
+                                             RequestContext&, Worker&, bool, bool);
 
 }  // namespace gw::server

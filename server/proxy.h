@@ -6,6 +6,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include "server/executor.h"
 #include "server/request_context.h"
 
 namespace gw::server {
@@ -16,7 +17,7 @@ class Worker;
 // upstream's answer, or a 502/504 error, to `down`. Returns whether the downstream connection
 // may carry on with another request.
 template <class Stream>
-boost::asio::awaitable<bool> proxy_request(
+Task<bool> proxy_request(
     Stream& down, boost::beast::flat_buffer& down_buffer,
     boost::beast::http::request_parser<boost::beast::http::buffer_body>& parser,
     RequestContext& ctx, Worker& worker, bool peer_trusted, bool keep_alive);

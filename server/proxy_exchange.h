@@ -112,9 +112,10 @@ bool prepare_response(http::response<http::buffer_body>& res, RequestContext& ct
 // (read_some, so slow streams flow and a timeout measures silence, not throughput). The size
 // may be 0 when only chunk framing came.
 template <class Stream, class Parser>
-asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_piece(
-    Stream& stream, beast::flat_buffer& buffer, Parser& parser, char* buf,
-    config::Duration timeout) {
+Task<std::pair<boost::system::error_code, std::size_t>> read_piece(Stream& stream,
+                                                                   beast::flat_buffer& buffer,
+                                                                   Parser& parser, char* buf,
+                                                                   config::Duration timeout) {
     auto& body = parser.get().body();
     body.data = buf;
     body.size = kBuf;
@@ -130,9 +131,8 @@ asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_piece(
 
 // Reads the next piece of the request body, mapping failures to what the client is told.
 template <class Down>
-asio::awaitable<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer,
-                                       RequestParser& parser, char* buf, std::size_t& size,
-                                       const config::Limits& limits) {
+Task<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
+                            char* buf, std::size_t& size, const config::Limits& limits) {
     auto [ec, n] = co_await read_piece(down, down_buffer, parser, buf, limits.idle_timeout);
     size = n;
     if (ec == http::error::body_limit) co_return Stage::body_too_large;
@@ -147,10 +147,9 @@ asio::awaitable<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buff
 // already in buf (read before the upstream was chosen, so a body that is malformed from the
 // start never reaches it); they leave with the head in one write.
 template <class Down, class Up>
-asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer,
-                                       RequestParser& parser, Up& up, char* buf,
-                                       std::size_t preread, RequestContext& ctx,
-                                       config::Duration timeout, KeptBody& kept) {
+Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
+                            Up& up, char* buf, std::size_t preread, RequestContext& ctx,
+                            config::Duration timeout, KeptBody& kept) {
     const auto& req = parser.get();
     const auto& limits = ctx.config->server.limits;
     std::string head;
@@ -187,9 +186,9 @@ asio::awaitable<Exchange> send_request(Down& down, beast::flat_buffer& down_buff
 
 // Reads the upstream's response head, skipping interim 1xx answers.
 template <class Up>
-asio::awaitable<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
-                                             std::optional<ResponseParser>& rp, bool head_request,
-                                             config::Duration timeout) {
+Task<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
+                                  std::optional<ResponseParser>& rp, bool head_request,
+                                  config::Duration timeout) {
     for (;;) {
         rp.emplace();
         rp->header_limit(kUpstreamHeaderLimit);
@@ -212,9 +211,9 @@ asio::awaitable<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
 // Streams the response head and body to the client. The head leaves together with the first
 // body piece: one write for a small answer instead of two.
 template <class Down, class Up>
-asio::awaitable<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
-                                         ResponseParser& rp, char* buf, RequestContext& ctx,
-                                         config::Duration timeout, bool no_body, Exchange ex) {
+Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer, ResponseParser& rp,
+                              char* buf, RequestContext& ctx, config::Duration timeout,
+                              bool no_body, Exchange ex) {
     auto& res = rp.get();
     const auto& limits = ctx.config->server.limits;
     std::string head;
@@ -264,11 +263,10 @@ struct SentToken {
 // token_rejected (the connection, its body unread, is dropped). A streamed body too large to
 // keep was consumed by the first send: that 401 goes to the caller.
 template <class Down, class Up>
-asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
-                                   RequestParser& parser, Up& up, UpstreamConnection& conn,
-                                   char* buf, std::size_t preread, RequestContext& ctx,
-                                   config::Duration timeout, unsigned version, bool keep_alive,
-                                   KeptBody& kept, RetryGate& gate, const SentToken& token) {
+Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser, Up& up,
+                        UpstreamConnection& conn, char* buf, std::size_t preread,
+                        RequestContext& ctx, config::Duration timeout, unsigned version,
+                        bool keep_alive, KeptBody& kept, RetryGate& gate, const SentToken& token) {
     bool head_request = parser.get().method() == http::verb::head;
     auto sent_at = std::chrono::steady_clock::now();
     Exchange ex = co_await send_request(down, down_buffer, parser, up, buf, preread, ctx,
@@ -313,12 +311,11 @@ asio::awaitable<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer,
 }
 
 template <class Down>
-asio::awaitable<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buffer,
-                                        RequestParser& parser, UpstreamConnection& conn,
-                                        char* buf, std::size_t preread, RequestContext& ctx,
-                                        config::Duration timeout, unsigned version,
-                                        bool keep_alive, KeptBody& kept, RetryGate& gate,
-                                        const SentToken& token) {
+Task<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
+                             UpstreamConnection& conn, char* buf, std::size_t preread,
+                             RequestContext& ctx, config::Duration timeout, unsigned version,
+                             bool keep_alive, KeptBody& kept, RetryGate& gate,
+                             const SentToken& token) {
     if (conn.is_tls())
         co_return co_await exchange(down, down_buffer, parser, conn.tls(), conn, buf, preread,
                                     ctx, timeout, version, keep_alive, kept, gate, token);

@@ -26,9 +26,8 @@ using RequestParser = http::request_parser<http::buffer_body>;
 enum class HeadResult { ok, closed, timeout, too_large_head, too_large_body, bad };
 
 template <class Stream>
-asio::awaitable<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer,
-                                      RequestParser& parser, const config::Limits& limits,
-                                      bool first, Worker& worker) {
+Task<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
+                           const config::Limits& limits, bool first, Worker& worker) {
     if (buffer.size() == 0) {
         // A drain closes idle connections once; one that turns idle later closes itself here.
         if (worker.draining()) co_return HeadResult::closed;
@@ -83,8 +82,8 @@ void finish_request(Worker& worker, RequestContext& ctx, std::string_view method
 }
 
 template <class Stream>
-asio::awaitable<bool> respond_locally(Stream& stream, RequestContext& ctx,
-                                      const RequestParser& parser, bool keep_alive) {
+Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestParser& parser,
+                           bool keep_alive) {
     const config::Respond& r = *ctx.match.route->spec.respond;
     http::response<http::string_body> res{static_cast<http::status>(r.status),
                                           parser.get().version()};
@@ -119,9 +118,8 @@ void route_preflight(RequestContext& ctx, const RequestParser::value_type& req) 
 
 // Answers one request whose head has been read. Returns whether the connection may carry on.
 template <class Stream>
-asio::awaitable<bool> handle_request(Stream& stream, beast::flat_buffer& buffer,
-                                     RequestParser& parser, RequestContext& ctx, Worker& worker,
-                                     const asio::ip::address& peer) {
+Task<bool> handle_request(Stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
+                          RequestContext& ctx, Worker& worker, const asio::ip::address& peer) {
     auto& req = parser.get();
     const auto& cfg = *ctx.config;
     bool peer_trusted = is_trusted(peer, cfg.server.trusted_proxies);
@@ -194,8 +192,7 @@ ConnectionSlot::~ConnectionSlot() {
 }
 
 template <class Stream>
-asio::awaitable<void> run_session(Stream stream, Worker& worker, asio::ip::address peer,
-                                  ConnectionSlot) {
+Task<void> run_session(Stream stream, Worker& worker, asio::ip::address peer, ConnectionSlot) {
     beast::flat_buffer buffer;
     const std::string peer_ip = peer.to_string();
     bool first = true;
@@ -234,9 +231,8 @@ asio::awaitable<void> run_session(Stream stream, Worker& worker, asio::ip::addre
     co_await graceful_close(stream, linger);
 }
 
-template asio::awaitable<void> run_session<PlainStream>(PlainStream, Worker&, asio::ip::address,
-                                                        ConnectionSlot);
-template asio::awaitable<void> run_session<TlsStream>(TlsStream, Worker&, asio::ip::address,
-                                                      ConnectionSlot);
+template Task<void> run_session<PlainStream>(PlainStream, Worker&, asio::ip::address,
+                                             ConnectionSlot);
+template Task<void> run_session<TlsStream>(TlsStream, Worker&, asio::ip::address, ConnectionSlot);
 
 }  // namespace gw::server

@@ -9,6 +9,9 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "server/deadline_stream.h"
+#include "server/executor.h"
+
 namespace gw::server {
 
 class Worker;
@@ -26,11 +29,11 @@ private:
     Worker* worker_;
 };
 
-using PlainStream = boost::beast::tcp_stream;
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+using PlainStream = DeadlineStream;
+using TlsStream = boost::beast::ssl_stream<DeadlineStream>;
 
 template <class Stream>
-boost::asio::awaitable<void> run_session(Stream stream, Worker& worker,
-                                         boost::asio::ip::address peer, ConnectionSlot slot);
+Task<void> run_session(Stream stream, Worker& worker, boost::asio::ip::address peer,
+                       ConnectionSlot slot);
 
 }  // namespace gw::server

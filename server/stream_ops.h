@@ -1,30 +1,29 @@
 // Small helpers that differ between plain and TLS streams.
 #pragma once
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "server/deadline_stream.h"
+#include "server/executor.h"
 
 namespace gw::server {
 
 namespace beast = boost::beast;
 namespace asio = boost::asio;
 
-inline constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
 template <class Stream>
-asio::ip::tcp::socket& socket_of(Stream& s) {
+Socket& socket_of(Stream& s) {
     return beast::get_lowest_layer(s).socket();
 }
 
 // Ends a connection. With linger, unread request bytes are drained for a short, bounded
 // while after our answer: closing with unread input makes the kernel send a reset, which can
 // destroy the answer (a 413 or 400) before the client reads it.
-inline asio::awaitable<void> graceful_close(beast::tcp_stream& s, bool linger) {
+inline Task<void> graceful_close(DeadlineStream& s, bool linger) {
     boost::system::error_code ec;
-    s.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    s.socket().shutdown(Socket::shutdown_send, ec);
     if (!linger || ec) co_return;
     s.expires_after(std::chrono::seconds(1));
     char sink[4096];
@@ -35,7 +34,7 @@ inline asio::awaitable<void> graceful_close(beast::tcp_stream& s, bool linger) {
     }
 }
 
-inline asio::awaitable<void> graceful_close(beast::ssl_stream<beast::tcp_stream>& s, bool) {
+inline Task<void> graceful_close(beast::ssl_stream<DeadlineStream>& s, bool) {
     // close_notify with a short bound; a peer that never answers does not hold the session.
     beast::get_lowest_layer(s).expires_after(std::chrono::seconds(2));
     co_await s.async_shutdown(kTuple);

@@ -12,6 +12,9 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include "server/deadline_stream.h"
+#include "server/executor.h"
+
 namespace gw::server {
 
 namespace beast = boost::beast;
@@ -19,16 +22,16 @@ namespace asio = boost::asio;
 
 class UpstreamConnection {
 public:
-    using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+    using TlsStream = beast::ssl_stream<DeadlineStream>;
 
-    explicit UpstreamConnection(asio::any_io_executor ex) : plain_(std::in_place, ex) {}
-    UpstreamConnection(asio::any_io_executor ex, std::shared_ptr<asio::ssl::context> ctx)
+    explicit UpstreamConnection(Executor ex) : plain_(std::in_place, ex) {}
+    UpstreamConnection(Executor ex, std::shared_ptr<asio::ssl::context> ctx)
         : tls_ctx_(std::move(ctx)), tls_(std::in_place, ex, *tls_ctx_) {}
 
     bool is_tls() const { return tls_.has_value(); }
-    beast::tcp_stream& tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+    DeadlineStream& tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
     TlsStream& tls() { return *tls_; }
-    beast::tcp_stream& plain() { return *plain_; }
+    DeadlineStream& plain() { return *plain_; }
     const std::shared_ptr<asio::ssl::context>& tls_context() const { return tls_ctx_; }
 
     beast::flat_buffer buffer;  // bytes read past the last message stay with the connection
@@ -38,7 +41,7 @@ public:
 
 private:
     std::shared_ptr<asio::ssl::context> tls_ctx_;  // keeps the context alive for the stream
-    std::optional<beast::tcp_stream> plain_;
+    std::optional<DeadlineStream> plain_;
     std::optional<TlsStream> tls_;
 };
 

@@ -5,12 +5,10 @@
 
 #include <cerrno>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "server/log.h"
 #include "server/stream_ops.h"
@@ -40,7 +38,7 @@ std::shared_ptr<asio::ssl::context> UpstreamPool::tls_context(
     return ctx;
 }
 
-asio::awaitable<UpstreamConnectionPtr> UpstreamPool::acquire(
+Task<UpstreamConnectionPtr> UpstreamPool::acquire(
     const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
     bool retryable, boost::system::error_code& ec) {
     if (auto it = idle_.find(target.url); it != idle_.end()) {
@@ -67,13 +65,13 @@ asio::awaitable<UpstreamConnectionPtr> UpstreamPool::acquire(
     co_return co_await connect(upstream, target, ec);
 }
 
-asio::awaitable<DnsCache::Endpoints> UpstreamPool::resolve(const config::Target& target,
-                                                          config::Duration timeout,
-                                                          boost::system::error_code& ec) {
+Task<DnsCache::Endpoints> UpstreamPool::resolve(const config::Target& target,
+                                                config::Duration timeout,
+                                                boost::system::error_code& ec) {
     // getaddrinfo has no timeout of its own: race it against connect_timeout, so a dead
     // resolver gives a 504 instead of a request that never ends.
-    tcp::resolver resolver(ioc_);
-    asio::steady_timer deadline(ioc_);
+    Resolver resolver(ioc_);
+    Timer deadline(ioc_);
     deadline.expires_after(timeout);
     using namespace asio::experimental::awaitable_operators;
     auto raced = co_await (resolver.async_resolve(target.host, std::to_string(target.port),
@@ -91,7 +89,7 @@ asio::awaitable<DnsCache::Endpoints> UpstreamPool::resolve(const config::Target&
     co_return endpoints;
 }
 
-asio::awaitable<UpstreamConnectionPtr> UpstreamPool::connect(
+Task<UpstreamConnectionPtr> UpstreamPool::connect(
     const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
     boost::system::error_code& ec) {
     UpstreamConnectionPtr c;

@@ -15,6 +15,7 @@
 
 #include "config/types.h"
 #include "server/dns_cache.h"
+#include "server/executor.h"
 #include "server/metrics.h"
 #include "server/upstream_connection.h"
 
@@ -29,14 +30,14 @@ public:
     // An idle pooled connection to the target, else a new one (connect, TLS handshake).
     // retryable: the caller will retry on a fresh connection if this one proves closed.
     // Errors: beast::error::timeout for a connect timeout, others for refused/unreachable.
-    asio::awaitable<UpstreamConnectionPtr> acquire(
-        const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
-        bool retryable, boost::system::error_code& ec);
+    Task<UpstreamConnectionPtr> acquire(const std::shared_ptr<const config::Upstream>& upstream,
+                                        const config::Target& target, bool retryable,
+                                        boost::system::error_code& ec);
 
     // Connects a fresh connection, skipping the pool (used after a stale pooled one failed).
-    asio::awaitable<UpstreamConnectionPtr> connect(
-        const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
-        boost::system::error_code& ec);
+    Task<UpstreamConnectionPtr> connect(const std::shared_ptr<const config::Upstream>& upstream,
+                                        const config::Target& target,
+                                        boost::system::error_code& ec);
 
     // Returns a connection whose last exchange completed cleanly and may be reused.
     void release(UpstreamConnectionPtr conn, const config::Upstream& upstream);
@@ -50,9 +51,8 @@ private:
     std::shared_ptr<asio::ssl::context> tls_context(
         const std::shared_ptr<const config::Upstream>& upstream);
     // Resolves a target's host name (first connection to it), storing the result in dns_.
-    asio::awaitable<DnsCache::Endpoints> resolve(const config::Target& target,
-                                                 config::Duration timeout,
-                                                 boost::system::error_code& ec);
+    Task<DnsCache::Endpoints> resolve(const config::Target& target, config::Duration timeout,
+                                      boost::system::error_code& ec);
 
     struct IdleList {
         std::vector<UpstreamConnectionPtr> conns;  // LIFO: the warmest first

@@ -34,7 +34,7 @@ Worker::Worker(std::size_t index, SharedState& shared)
       balancer_(0x9e3779b97f4a7c15ull * (index + 1)) {}
 
 asio::ip::tcp::endpoint Worker::listen(const asio::ip::tcp::endpoint& ep) {
-    auto a = std::make_unique<asio::ip::tcp::acceptor>(ioc_);
+    auto a = std::make_unique<Acceptor>(ioc_);
     a->open(ep.protocol());
     a->set_option(asio::socket_base::reuse_address(true));
     int one = 1;
@@ -84,7 +84,7 @@ void Worker::join() {
     if (thread_.joinable()) thread_.join();
 }
 
-asio::awaitable<void> Worker::sweep_loop() {
+Task<void> Worker::sweep_loop() {
     while (!draining_) {
         sweep_timer_.expires_after(std::chrono::seconds(1));
         auto [ec] = co_await sweep_timer_.async_wait(kTuple);
@@ -94,8 +94,7 @@ asio::awaitable<void> Worker::sweep_loop() {
 }
 
 namespace {
-asio::awaitable<void> tls_session(beast::tcp_stream tcp, Worker& worker,
-                                  asio::ip::address peer, ConnectionSlot slot) {
+Task<void> tls_session(DeadlineStream tcp, Worker& worker, asio::ip::address peer, ConnectionSlot slot) {
     TlsStream stream(std::move(tcp), *worker.shared().server_tls);
     beast::get_lowest_layer(stream).expires_after(worker.config()->server.limits.header_timeout);
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kTuple);
@@ -105,7 +104,7 @@ asio::awaitable<void> tls_session(beast::tcp_stream tcp, Worker& worker,
 
 }  // namespace
 
-asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
+Task<void> Worker::accept_loop(Acceptor& acceptor) {
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(kTuple);
         if (ec) {
@@ -126,7 +125,7 @@ asio::awaitable<void> Worker::accept_loop(asio::ip::tcp::acceptor& acceptor) {
         boost::system::error_code pec;
         auto peer = socket.remote_endpoint(pec).address();
         socket.set_option(asio::ip::tcp::no_delay(true), pec);
-        beast::tcp_stream stream(std::move(socket));
+        DeadlineStream stream(std::move(socket));
         if (shared_.server_tls)
             asio::co_spawn(ioc_, tls_session(std::move(stream), *this, peer, std::move(slot)), log::on_exception("session failed"));
         else

@@ -17,6 +17,7 @@
 
 #include "server/balancer.h"
 #include "server/config_store.h"
+#include "server/executor.h"
 #include "server/shared_state.h"
 #include "server/upstream_pool.h"
 
@@ -63,14 +64,14 @@ public:
     Balancer& balancer() { return balancer_; }
 
     // Idle downstream connections register so drain can close them.
-    using IdleHandle = std::list<boost::asio::ip::tcp::socket*>::iterator;
-    IdleHandle idle_add(boost::asio::ip::tcp::socket* s) { return idle_.insert(idle_.end(), s); }
+    using IdleHandle = std::list<Socket*>::iterator;
+    IdleHandle idle_add(Socket* s) { return idle_.insert(idle_.end(), s); }
     void idle_remove(IdleHandle h) { idle_.erase(h); }
     bool draining() const { return draining_; }
 
 private:
-    boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
-    boost::asio::awaitable<void> sweep_loop();
+    Task<void> accept_loop(Acceptor& acceptor);
+    Task<void> sweep_loop();
     void close_idle();
 
     std::size_t index_;
@@ -84,12 +85,12 @@ private:
     ConfigView view_;
     UpstreamPool pool_{ioc_, &shared_.dns};
     std::string log_line_;
-    std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+    std::vector<std::unique_ptr<Acceptor>> acceptors_;
     Balancer balancer_;
-    std::list<boost::asio::ip::tcp::socket*> idle_;
+    std::list<Socket*> idle_;
     bool draining_ = false;
-    boost::asio::steady_timer sweep_timer_{ioc_};
-    boost::asio::steady_timer accept_backoff_{ioc_};
+    Timer sweep_timer_{ioc_};
+    Timer accept_backoff_{ioc_};
     std::thread thread_;
 };
 

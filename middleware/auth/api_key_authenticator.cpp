@@ -49,8 +49,8 @@ AuthResult ApiKeyAuthenticator::check(std::string_view query, const RequestHead&
     return ok;
 }
 
-boost::asio::awaitable<AuthResult> ApiKeyAuthenticator::authenticate(
-    const RequestContext& ctx, const RequestHead& req) const {
+Task<AuthResult> ApiKeyAuthenticator::authenticate(const RequestContext& ctx,
+                                                   const RequestHead& req) const {
     co_return check(ctx.query, req);
 }
 

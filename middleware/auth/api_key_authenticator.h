@@ -23,8 +23,7 @@ public:
 
     std::string_view name() const override { return name_; }
     std::string_view challenge() const override { return challenge_; }
-    boost::asio::awaitable<AuthResult> authenticate(const RequestContext& ctx,
-                                                    const RequestHead& req) const override;
+    Task<AuthResult> authenticate(const RequestContext& ctx, const RequestHead& req) const override;
     void strip_credential(RequestHead& req, std::string& query) const override;
     // The synchronous core of authenticate(), for tests and callers outside a coroutine.
     AuthResult check(std::string_view query, const RequestHead& req) const;

@@ -27,8 +27,7 @@ AuthStep::AuthStep(AuthStepConfig config) : config_(std::move(config)) {
     }
 }
 
-boost::asio::awaitable<std::optional<Reply>> AuthStep::on_request(RequestContext& ctx,
-                                                                  RequestHead& req) const {
+Task<std::optional<Reply>> AuthStep::on_request(RequestContext& ctx, RequestHead& req) const {
     std::optional<AuthResult> failed;
     bool unavailable = false;
     for (const auto& a : config_.authenticators) {

@@ -38,8 +38,7 @@ class AuthStep : public Step {
 public:
     explicit AuthStep(AuthStepConfig config);
     std::string_view name() const override { return "auth"; }
-    boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
-                                                            RequestHead& req) const override;
+    Task<std::optional<Reply>> on_request(RequestContext& ctx, RequestHead& req) const override;
 
 private:
     void accept(RequestContext& ctx, RequestHead& req, const Authenticator& by,

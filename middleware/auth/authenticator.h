@@ -18,6 +18,7 @@
 
 #include "middleware/request_context.h"
 #include "middleware/step.h"
+#include "server/executor.h"
 
 namespace gw::middleware::auth {
 
@@ -53,8 +54,8 @@ public:
     // The WWW-Authenticate challenge for a 401, e.g. `Bearer realm="gateway"`.
     virtual std::string_view challenge() const = 0;
     // Looks at the request, never changes it. May co_await (JWKS, introspection).
-    virtual boost::asio::awaitable<AuthResult> authenticate(const RequestContext& ctx,
-                                                            const RequestHead& req) const = 0;
+    virtual Task<AuthResult> authenticate(const RequestContext& ctx,
+                                          const RequestHead& req) const = 0;
     // Removes this authenticator's credential (header, query parameter) from what goes
     // upstream, unless the route forwards credentials. `query` is ctx.query.
     virtual void strip_credential(RequestHead& req, std::string& query) const = 0;

@@ -130,8 +130,8 @@ AuthResult BasicAuthenticator::check(const RequestHead& req) const {
     return ok;
 }
 
-boost::asio::awaitable<AuthResult> BasicAuthenticator::authenticate(
-    const RequestContext&, const RequestHead& req) const {
+Task<AuthResult> BasicAuthenticator::authenticate(const RequestContext&,
+                                                  const RequestHead& req) const {
     co_return check(req);
 }
 

@@ -40,8 +40,7 @@ public:
 
     std::string_view name() const override { return name_; }
     std::string_view challenge() const override { return challenge_; }
-    boost::asio::awaitable<AuthResult> authenticate(const RequestContext& ctx,
-                                                    const RequestHead& req) const override;
+    Task<AuthResult> authenticate(const RequestContext& ctx, const RequestHead& req) const override;
     void strip_credential(RequestHead& req, std::string& query) const override;
     AuthResult check(const RequestHead& req) const;
 

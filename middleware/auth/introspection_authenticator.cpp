@@ -73,8 +73,8 @@ IntrospectionAuthenticator::IntrospectionAuthenticator(IntrospectionConfig confi
       authorization_("Basic " + base64_encode(form_encode(config_.client_id) + ":" +
                                               form_encode(config_.client_secret))) {}
 
-boost::asio::awaitable<AuthResult> IntrospectionAuthenticator::authenticate(
-    const RequestContext&, const RequestHead& req) const {
+Task<AuthResult> IntrospectionAuthenticator::authenticate(const RequestContext&,
+                                                          const RequestHead& req) const {
     auto token = bearer_token(req);
     if (!token) co_return AuthResult::absent();
     if (token->empty() || token->size() > kMaxTokenBytes) {
@@ -96,9 +96,8 @@ boost::asio::awaitable<AuthResult> IntrospectionAuthenticator::authenticate(
 
 // The leader stores the answer before it ends the flight, so that a request arriving between
 // the two finds it cached and starts no second call.
-boost::asio::awaitable<IntrospectionAuthenticator::Answer>
-IntrospectionAuthenticator::collapsed_ask(const IntrospectionCache::Key& key,
-                                          std::string_view token) const {
+Task<IntrospectionAuthenticator::Answer> IntrospectionAuthenticator::collapsed_ask(
+    const IntrospectionCache::Key& key, std::string_view token) const {
     if (config_.cache_ttl.count() == 0) co_return co_await ask(token);
     bool leader = false;
     auto flight = config_.flights->join(key, leader);
@@ -127,7 +126,7 @@ void IntrospectionAuthenticator::remember(const IntrospectionCache::Key& key,
     config_.cache->store(key, answer, until, now);
 }
 
-boost::asio::awaitable<IntrospectionAuthenticator::Answer> IntrospectionAuthenticator::ask(
+Task<IntrospectionAuthenticator::Answer> IntrospectionAuthenticator::ask(
     std::string_view token) const {
     server::FetchRequest req;
     req.method = "POST";
@@ -139,7 +138,8 @@ boost::asio::awaitable<IntrospectionAuthenticator::Answer> IntrospectionAuthenti
     req.timeout = config_.timeout;
     req.tls = config_.tls;
     req.max_body = kMaxAnswerBytes;
-    auto res = co_await config_.fetch(co_await boost::asio::this_coro::executor, std::move(req));
+    auto res = co_await await_erased(
+        config_.fetch(co_await boost::asio::this_coro::executor, std::move(req)));
     if (res.error) {
         log_failure(res.what.empty() ? res.error.message() : res.what);
         co_return std::nullopt;

@@ -54,16 +54,14 @@ public:
 
     std::string_view name() const override { return config_.name; }
     std::string_view challenge() const override { return "Bearer realm=\"gateway\""; }
-    boost::asio::awaitable<AuthResult> authenticate(const RequestContext& ctx,
-                                                    const RequestHead& req) const override;
+    Task<AuthResult> authenticate(const RequestContext& ctx, const RequestHead& req) const override;
     void strip_credential(RequestHead& req, std::string& query) const override;
 
 private:
     using Answer = std::optional<IntrospectionAnswer>;
     // The answer for the token: asked by this request, or by another one in flight with it.
-    boost::asio::awaitable<Answer> collapsed_ask(const IntrospectionCache::Key& key,
-                                                 std::string_view token) const;
-    boost::asio::awaitable<Answer> ask(std::string_view token) const;
+    Task<Answer> collapsed_ask(const IntrospectionCache::Key& key, std::string_view token) const;
+    Task<Answer> ask(std::string_view token) const;
     void remember(const IntrospectionCache::Key& key, const IntrospectionAnswer& answer,
                   std::int64_t now) const;
     void log_failure(std::string_view why) const;

@@ -121,8 +121,7 @@ void JwksSource::finish(std::shared_ptr<const KeySet> set, std::string why) {
     }
 }
 
-bool JwksSource::join(const asio::any_io_executor& ex,
-                      const std::shared_ptr<asio::steady_timer>& timer) {
+bool JwksSource::join(const Executor& ex, const std::shared_ptr<Timer>& timer) {
     std::lock_guard lock(mutex_);
     if (!started_) return false;
     if (!pending_) {
@@ -136,11 +135,10 @@ bool JwksSource::join(const asio::any_io_executor& ex,
     return true;
 }
 
-asio::awaitable<std::shared_ptr<const KeySet>> JwksSource::refresh_and_wait(
-    config::Duration wait) {
+Task<std::shared_ptr<const KeySet>> JwksSource::refresh_and_wait(config::Duration wait) {
     auto ex = co_await asio::this_coro::executor;
-    auto timer = std::make_shared<asio::steady_timer>(ex, wait);
-    if (join(ex, timer)) co_await timer->async_wait(kWait);
+    auto timer = std::make_shared<Timer>(ex, wait);
+    if (join(ex, timer)) co_await timer->async_wait(kTuple);
     co_return keys();
 }
 

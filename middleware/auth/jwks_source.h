@@ -26,6 +26,7 @@
 
 #include "config/types.h"
 #include "middleware/auth/jwt_key.h"
+#include "server/executor.h"
 #include "server/http_client.h"
 
 namespace gw::middleware::auth {
@@ -61,13 +62,12 @@ public:
     // For an unknown kid or a missing key set: asks the loop for an early fetch (unless one is
     // under way, or the last began less than min_refresh ago) and waits on the caller's
     // executor until it completes or `wait` passes. Returns the key set as it is then.
-    boost::asio::awaitable<std::shared_ptr<const KeySet>> refresh_and_wait(
-        config::Duration wait);
+    Task<std::shared_ptr<const KeySet>> refresh_and_wait(config::Duration wait);
 
 private:
     struct Waiter {
-        boost::asio::any_io_executor executor;
-        std::weak_ptr<boost::asio::steady_timer> timer;
+        Executor executor;
+        std::weak_ptr<Timer> timer;
     };
     using Clock = std::chrono::steady_clock;
 
@@ -76,8 +76,7 @@ private:
     boost::asio::awaitable<void> wait_until(boost::asio::steady_timer& timer,
                                             Clock::time_point when);
     void finish(std::shared_ptr<const KeySet> set, std::string why);
-    bool join(const boost::asio::any_io_executor& ex,
-              const std::shared_ptr<boost::asio::steady_timer>& timer);
+    bool join(const Executor& ex, const std::shared_ptr<Timer>& timer);
 
     const Options options_;
     const FetchFn fetch_;

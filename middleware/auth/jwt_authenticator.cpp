@@ -37,8 +37,7 @@ bool JwtAuthenticator::allowed(JwtAlg alg) const {
 }
 
 // The fixed keys, or the JWKS source's; fetched early when the set lacks the token's kid.
-boost::asio::awaitable<std::shared_ptr<const KeySet>> JwtAuthenticator::key_set(
-    const std::string& kid) const {
+Task<std::shared_ptr<const KeySet>> JwtAuthenticator::key_set(const std::string& kid) const {
     if (!config_.jwks) co_return config_.fixed_keys;
     auto keys = config_.jwks->keys();
     if (!keys || (!kid.empty() && !keys->has_kid(kid))) {
@@ -47,8 +46,8 @@ boost::asio::awaitable<std::shared_ptr<const KeySet>> JwtAuthenticator::key_set(
     co_return keys;
 }
 
-boost::asio::awaitable<AuthResult> JwtAuthenticator::authenticate(const RequestContext&,
-                                                                  const RequestHead& req) const {
+Task<AuthResult> JwtAuthenticator::authenticate(const RequestContext&,
+                                                const RequestHead& req) const {
     auto bearer = bearer_token(req);
     if (!bearer) co_return AuthResult::absent();
     std::string why;

@@ -35,15 +35,14 @@ public:
 
     std::string_view name() const override { return config_.name; }
     std::string_view challenge() const override { return "Bearer realm=\"gateway\""; }
-    boost::asio::awaitable<AuthResult> authenticate(const RequestContext& ctx,
-                                                    const RequestHead& req) const override;
+    Task<AuthResult> authenticate(const RequestContext& ctx, const RequestHead& req) const override;
     void strip_credential(RequestHead& req, std::string& query) const override;
 
     const JwtConfig& config() const { return config_; }
 
 private:
     bool allowed(JwtAlg alg) const;
-    boost::asio::awaitable<std::shared_ptr<const KeySet>> key_set(const std::string& kid) const;
+    Task<std::shared_ptr<const KeySet>> key_set(const std::string& kid) const;
 
     const JwtConfig config_;
 };

@@ -26,10 +26,9 @@ CacheStep::CacheStep(std::shared_ptr<const CacheRule> rule, std::shared_ptr<Shar
       store_(store ? std::move(store) : std::shared_ptr<Store>(cache_, &cache_->memory)),
       counters_(&cache_->stats.route(rule_->route)) {}
 
-boost::asio::awaitable<EntryPtr> CacheStep::find(const std::string& key,
-                                                 const RequestHead& req) const {
-    EntryPtr e = co_await store_->get(key);
-    if (e && e->vary_marker) e = co_await store_->get(variant_key(key, e->vary, req));
+Task<EntryPtr> CacheStep::find(const std::string& key, const RequestHead& req) const {
+    EntryPtr e = co_await await_erased(store_->get(key));
+    if (e && e->vary_marker) e = co_await await_erased(store_->get(variant_key(key, e->vary, req)));
     co_return e;
 }
 
@@ -66,8 +65,7 @@ bool CacheStep::try_request(RequestContext& ctx, RequestHead& req,
     return true;
 }
 
-boost::asio::awaitable<std::optional<Reply>> CacheStep::on_request(RequestContext& ctx,
-                                                                   RequestHead& req) const {
+Task<std::optional<Reply>> CacheStep::on_request(RequestContext& ctx, RequestHead& req) const {
     RequestMode mode = request_mode(req);
     if (mode == RequestMode::bypass) co_return bypass(ctx);
     Lookup l;
@@ -92,8 +90,8 @@ boost::asio::awaitable<std::optional<Reply>> CacheStep::on_request(RequestContex
 
 // The first miss for a key leads; the others wait for its answer (bounded by the route's
 // timeout) and are served the stored copy, or go upstream themselves if none was kept.
-boost::asio::awaitable<std::optional<Reply>> CacheStep::collapse(Lookup& l, RequestContext& ctx,
-                                                                 const RequestHead& req) const {
+Task<std::optional<Reply>> CacheStep::collapse(Lookup& l, RequestContext& ctx,
+                                               const RequestHead& req) const {
     bool leader = false;
     auto flight = cache_->flights.join(l.key, leader);
     if (!leader) {

@@ -14,6 +14,7 @@
 #include "middleware/cache/cache_stats.h"
 #include "middleware/cache/shared_cache.h"
 #include "middleware/step.h"
+#include "server/executor.h"
 
 namespace gw::middleware::cache {
 
@@ -24,8 +25,7 @@ public:
               std::shared_ptr<Store> store = nullptr);
 
     std::string_view name() const override { return "cache"; }
-    boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
-                                                            RequestHead& req) const override;
+    Task<std::optional<Reply>> on_request(RequestContext& ctx, RequestHead& req) const override;
     // Bypasses and fresh hits in a store that answers at once; anything else is on_request's.
     bool try_request(RequestContext& ctx, RequestHead& req,
                      std::optional<Reply>& reply) const override;
@@ -33,9 +33,9 @@ public:
 
 private:
     struct Lookup;
-    boost::asio::awaitable<EntryPtr> find(const std::string& key, const RequestHead& req) const;
-    boost::asio::awaitable<std::optional<Reply>> collapse(Lookup& l, RequestContext& ctx,
-                                                          const RequestHead& req) const;
+    Task<EntryPtr> find(const std::string& key, const RequestHead& req) const;
+    Task<std::optional<Reply>> collapse(Lookup& l, RequestContext& ctx,
+                                        const RequestHead& req) const;
     std::optional<Reply> hit(const EntryPtr& e, RequestContext& ctx, const RequestHead& req,
                              SystemTime now) const;
     std::optional<Reply> bypass(RequestContext& ctx) const;

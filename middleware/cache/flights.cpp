@@ -1,9 +1,7 @@
 #include "middleware/cache/flights.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 namespace gw::middleware::cache {
 
@@ -57,7 +55,7 @@ void Flight::wake_all() {
     }
 }
 
-boost::asio::awaitable<bool> Flight::wait(std::chrono::milliseconds timeout) {
+Task<bool> Flight::wait(std::chrono::milliseconds timeout) {
     auto ex = co_await boost::asio::this_coro::executor;
     auto waiter = std::make_shared<Waiter>(ex);
     waiter->timer.expires_after(timeout);
@@ -66,8 +64,7 @@ boost::asio::awaitable<bool> Flight::wait(std::chrono::milliseconds timeout) {
         if (ended_) co_return true;
         waiters_.push_back(Registration{ex, waiter});
     }
-    co_await waiter->timer.async_wait(
-        boost::asio::as_tuple(boost::asio::use_awaitable));
+    co_await waiter->timer.async_wait(kTuple);
     co_return waiter->woken;
 }
 

@@ -15,9 +15,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include "server/executor.h"
 
 namespace gw::middleware::cache {
 
@@ -46,17 +47,17 @@ class Flight {
 public:
     // Waits, on the caller's executor, until the leader ends the flight or `timeout` passes.
     // True when the leader ended it in time.
-    boost::asio::awaitable<bool> wait(std::chrono::milliseconds timeout);
+    Task<bool> wait(std::chrono::milliseconds timeout);
 
 private:
     friend class Flights;
     struct Waiter {
-        explicit Waiter(const boost::asio::any_io_executor& ex) : timer(ex) {}
-        boost::asio::steady_timer timer;  // touched only on its own executor
+        explicit Waiter(const Executor& ex) : timer(ex) {}
+        Timer timer;  // touched only on its own executor
         bool woken = false;
     };
     struct Registration {
-        boost::asio::any_io_executor executor;
+        Executor executor;
         std::weak_ptr<Waiter> waiter;
     };
     void wake_all();

@@ -51,9 +51,9 @@ std::string endpoint_for_log(const std::string& url) {
 }  // namespace
 
 struct TokenSource::Waiter {
-    explicit Waiter(const asio::any_io_executor& ex) : executor(ex), timer(ex) {}
-    const asio::any_io_executor executor;
-    asio::steady_timer timer;  // only touched on `executor`'s thread
+    explicit Waiter(const Executor& ex) : executor(ex), timer(ex) {}
+    const Executor executor;
+    Timer timer;               // only touched on `executor`'s thread
     TokenPtr result;           // written under the source's mutex, with done
     bool done = false;
 };
@@ -77,7 +77,7 @@ const Token* TokenSource::cached() {
     return nullptr;
 }
 
-asio::awaitable<TokenPtr> TokenSource::wait() {
+Task<TokenPtr> TokenSource::wait() {
     auto ex = co_await asio::this_coro::executor;
     std::shared_ptr<Waiter> waiter;
     TokenState::Decision decision;
@@ -93,7 +93,7 @@ asio::awaitable<TokenPtr> TokenSource::wait() {
     if (!waiter) co_return decision.token;
     // The wake-up is posted to this thread, so it cannot run before the wait below starts.
     waiter->timer.expires_after(kFetchTimeout + kWaitSlack);
-    co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    co_await waiter->timer.async_wait(kTuple);
     std::lock_guard lock(mutex_);
     if (!waiter->done) {
         std::erase(waiters_, waiter);
@@ -102,7 +102,7 @@ asio::awaitable<TokenPtr> TokenSource::wait() {
     co_return waiter->result;
 }
 
-asio::awaitable<std::uint64_t> TokenSource::attach(boost::beast::http::fields& request) {
+Task<std::uint64_t> TokenSource::attach(boost::beast::http::fields& request) {
     if (const Token* token = cached()) {
         request.set(boost::beast::http::field::authorization, token->header);
         co_return token->id;

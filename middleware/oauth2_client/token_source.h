@@ -36,6 +36,7 @@
 #include "config/types.h"
 #include "middleware/oauth2_client/token_request.h"
 #include "middleware/oauth2_client/token_state.h"
+#include "server/executor.h"
 #include "server/http_client.h"
 
 namespace gw::middleware::oauth2_client {
@@ -59,11 +60,11 @@ public:
     const Token* cached();
     // A token after the fetch this request needs (shared with every other request that needs
     // it); null when none could be had (endpoint failed, or failed recently: 502).
-    boost::asio::awaitable<TokenPtr> wait();
+    Task<TokenPtr> wait();
     // Sets the token as the Authorization of an upstream request (after every other header
     // rule, like any credential): cached() or else wait(). Returns the token's id, 0 when no
     // token could be had.
-    boost::asio::awaitable<std::uint64_t> attach(boost::beast::http::fields& request);
+    Task<std::uint64_t> attach(boost::beast::http::fields& request);
     // The upstream answered 401 to token `id`: drop it (see TokenState::reject) so the next
     // cached()/wait() fetches a new one. False when the current token stays (holdoff).
     bool reject(std::uint64_t id);

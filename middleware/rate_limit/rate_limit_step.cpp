@@ -79,8 +79,7 @@ public:
                                [](const Limit& l) { return l.store->answers_at_once(); });
     }
     std::string_view name() const override { return "rate_limit"; }
-    boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
-                                                            RequestHead& req) const override;
+    Task<std::optional<Reply>> on_request(RequestContext& ctx, RequestHead& req) const override;
     bool try_request(RequestContext& ctx, RequestHead& req,
                      std::optional<Reply>& reply) const override;
 
@@ -135,15 +134,14 @@ bool RateLimitStep::try_request(RequestContext& ctx, RequestHead& req,
     return true;
 }
 
-boost::asio::awaitable<std::optional<Reply>> RateLimitStep::on_request(RequestContext& ctx,
-                                                                       RequestHead& req) const {
+Task<std::optional<Reply>> RateLimitStep::on_request(RequestContext& ctx, RequestHead& req) const {
     Tally tally;
     for (std::size_t i = 0; i < limits_.size(); ++i) {
         const Limit& limit = limits_[i];
         AddressBytes buf;
         const Key key = key_of(limit, ctx, req, buf);
         auto d = limit.store->try_check(limit, key);
-        if (!d) d = co_await limit.store->check(limit, key);
+        if (!d) d = co_await await_erased(limit.store->check(limit, key));
         if (auto reply = take(i, *d, ctx, req, tally)) co_return reply;
     }
     allowed(ctx, tally);

@@ -15,8 +15,7 @@ class FakeStep : public Step {
 public:
     FakeStep(std::string name, unsigned status = 0) : name_(std::move(name)), status_(status) {}
     std::string_view name() const override { return name_; }
-    boost::asio::awaitable<std::optional<Reply>> on_request(RequestContext& ctx,
-                                                            RequestHead& req) const override {
+    Task<std::optional<Reply>> on_request(RequestContext& ctx, RequestHead& req) const override {
         std::string seen(req["x-steps"]);
         req.set("x-steps", seen + name_ + ";");
         if (status_ == 0) co_return std::nullopt;

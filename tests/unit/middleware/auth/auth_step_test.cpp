@@ -16,8 +16,7 @@ public:
     FakeAuth(std::string name, AuthResult result) : name_(std::move(name)), result_(result) {}
     std::string_view name() const override { return name_; }
     std::string_view challenge() const override { return name_; }
-    boost::asio::awaitable<AuthResult> authenticate(const RequestContext&,
-                                                    const RequestHead&) const override {
+    Task<AuthResult> authenticate(const RequestContext&, const RequestHead&) const override {
         ++asked;
         co_return result_;
     }

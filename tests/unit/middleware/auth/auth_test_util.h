@@ -9,8 +9,8 @@
 
 namespace gw::middleware::auth::test {
 
-template <class T>
-T run(boost::asio::awaitable<T> a) {
+template <class T, class Executor>
+T run(boost::asio::awaitable<T, Executor> a) {
     boost::asio::io_context ioc;
     auto f = boost::asio::co_spawn(ioc, std::move(a), boost::asio::use_future);
     ioc.run();

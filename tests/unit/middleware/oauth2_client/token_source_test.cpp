@@ -76,11 +76,14 @@ std::vector<Attached> attach_concurrently(TokenSource& source, int threads, int 
             asio::io_context ioc(1);
             for (int i = 0; i < n; ++i) {
                 auto& slot = out[static_cast<std::size_t>(t * n + i)];
-                asio::co_spawn(ioc, [&]() -> asio::awaitable<void> {
-                    http::fields f;
-                    slot.id = co_await source.attach(f);
-                    slot.authorization = std::string(f[http::field::authorization]);
-                }, asio::detached);
+                asio::co_spawn(
+                    ioc,
+                    [&]() -> gw::Task<void> {
+                        http::fields f;
+                        slot.id = co_await source.attach(f);
+                        slot.authorization = std::string(f[http::field::authorization]);
+                    },
+                    asio::detached);
             }
             ioc.run();
         });
@@ -166,11 +169,14 @@ TEST_CASE("a due refresh keeps serving the old token until the new one is there"
     CHECK_FALSE(source->cached());
     {
         asio::io_context ioc(1);
-        auto got = asio::co_spawn(ioc, [&]() -> asio::awaitable<std::string> {
-            http::fields f;
-            co_await source->attach(f);
-            co_return std::string(f[http::field::authorization]);
-        }, asio::use_future);
+        auto got = asio::co_spawn(
+            ioc,
+            [&]() -> gw::Task<std::string> {
+                http::fields f;
+                co_await source->attach(f);
+                co_return std::string(f[http::field::authorization]);
+            },
+            asio::use_future);
         ioc.run();  // also runs the refresh the request started
         CHECK(got.get() == "Bearer tok-1");
     }
