@@ -170,7 +170,12 @@ TokenPtr TokenSource::finish(const GrantResult& grant) {
             w->done = true;
         }
     }
-    for (auto& w : waiters) asio::post(w->executor, [w] { w->timer.cancel(); });
+    // Each waiter goes to its own thread by move: its timer must be destroyed there, never
+    // here, where that thread's io_context may already be gone (found by ASan).
+    for (auto& w : waiters) {
+        const Executor ex = w->executor;
+        asio::post(ex, [w = std::move(w)] { w->timer.cancel(); });
+    }
     return token;
 }
 
