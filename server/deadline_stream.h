@@ -155,9 +155,12 @@ private:
 
 inline DeadlineStream::~DeadlineStream() {
     if (!s_) return;  // moved from
-    // A pending wait holds the state (and the socket): end it now, so the descriptor closes
-    // with the stream rather than when the timeout would have passed.
+    // A pending wait or operation holds the state (and the socket): close now, as
+    // basic_stream does, so the descriptor goes with the stream and operations still in flight
+    // complete (aborted) instead of waiting on a peer with no deadline left to end them.
     s_->orphaned = true;
+    boost::system::error_code ignored;
+    s_->socket.close(ignored);
     if (s_->armed != Clock::time_point::max()) s_->timer.cancel();
 }
 
