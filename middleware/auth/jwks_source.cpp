@@ -100,7 +100,7 @@ void JwksSource::finish(std::shared_ptr<const KeySet> set, std::string why) {
     if (set) {
         log::info("jwks loaded", {{"url", options_.url},
                                   {"keys", std::to_string(set->keys.size())}});
-        keys_.store(std::move(set), std::memory_order_release);
+        keys_.publish(std::move(set));
     } else {
         log::warn("jwks fetch failed",
                   {{"url", options_.url}, {"reason", why},

@@ -4,11 +4,12 @@
 // failed fetch keeps the last good set; until one fetch has succeeded the set is null and the
 // routes using it answer 503, and every failure is logged with its reason.
 //
-// Threads: keys() is called by every worker and is one atomic load. The refresh loop and its
-// timer live on the control thread (the Registry's background executor). Workers that wait
-// for an early refresh register under a mutex taken only on that rare path; the loop wakes
-// them by posting to each waiter's own executor (timers die on the thread that made them).
-// One instance per URL lives in the middleware::Registry, so a reload keeps keys and loop.
+// Threads: keys() is called by every worker and is one atomic load (SharedSnapshot). The
+// refresh loop and its timer live on the control thread (the Registry's background executor).
+// Workers that wait for an early refresh register under a mutex taken only on that rare path;
+// the loop wakes them by posting to each waiter's own executor (timers die on the thread that
+// made them). One instance per URL lives in the middleware::Registry, so a reload keeps keys
+// and loop.
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,7 @@
 
 #include "config/types.h"
 #include "middleware/auth/jwt_key.h"
+#include "middleware/shared_snapshot.h"
 #include "server/executor.h"
 #include "server/http_client.h"
 
@@ -48,7 +50,7 @@ public:
     JwksSource(Options options, FetchFn fetch);
 
     // The last good key set; null until a fetch has succeeded. Any thread, no lock.
-    std::shared_ptr<const KeySet> keys() const { return keys_.load(std::memory_order_acquire); }
+    std::shared_ptr<const KeySet> keys() const { return keys_.get(); }
     // Why the last fetch failed, "" after a success or before any. Any thread.
     std::string last_error() const;
     // Completed fetches that gave a key set, and those that did not (metrics). Any thread.
@@ -80,7 +82,7 @@ private:
 
     const Options options_;
     const FetchFn fetch_;
-    std::atomic<std::shared_ptr<const KeySet>> keys_;
+    SharedSnapshot<KeySet> keys_;
     std::atomic<std::uint64_t> successes_{0};
     std::atomic<std::uint64_t> failures_{0};
 
