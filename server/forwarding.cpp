@@ -128,14 +128,15 @@ void strip_hop_by_hop(http::fields& fields) {
         has_connection = true;
         connection.add_tokens(f.value());
     }
-    // The Connection fields go last: the names collected point into their values.
+    // When the Connection fields name headers, they go last: the names collected point into
+    // their values. Otherwise (only "keep-alive" or "close") they go in the same pass.
     for (auto it = fields.begin(); it != fields.end();) {
-        bool drop = is_hop_by_hop(it->name()) ||
-                    (!connection.empty() && it->name() != http::field::connection &&
-                     connection.named(it->name_string()));
+        bool is_connection = it->name() == http::field::connection;
+        bool drop = is_hop_by_hop(it->name()) || (is_connection && connection.empty()) ||
+                    (!connection.empty() && !is_connection && connection.named(it->name_string()));
         it = drop ? fields.erase(it) : std::next(it);
     }
-    if (has_connection) fields.erase(http::field::connection);
+    if (has_connection && !connection.empty()) fields.erase(http::field::connection);
 }
 
 bool is_trusted(const boost::asio::ip::address& peer, const std::vector<config::Cidr>& trusted) {
@@ -170,32 +171,6 @@ std::string joined_values(const http::fields& fields, std::string_view name) {
         out += it->value();
     }
     return out;
-}
-
-void set_forwarded_headers(http::fields& fields, std::string_view peer_ip, bool peer_trusted,
-                           bool downstream_tls, std::string_view original_host) {
-    if (peer_trusted && fields.count("x-forwarded-for") > 0) {
-        // Every X-Forwarded-For line counts: a proxy may add its own line instead of appending.
-        std::string joined = joined_values(fields, "x-forwarded-for");
-        joined += ", ";
-        joined += peer_ip;
-        fields.set("x-forwarded-for", joined);
-    } else {
-        fields.set("x-forwarded-for", peer_ip);
-    }
-    if (!peer_trusted) {
-        // Other spellings of the same claim are not believed from an untrusted peer either.
-        fields.erase(http::field::forwarded);
-        fields.erase("x-real-ip");
-    }
-    if (!peer_trusted || fields.find("x-forwarded-proto") == fields.end())
-        fields.set("x-forwarded-proto", downstream_tls ? "https" : "http");
-    if (!peer_trusted || fields.find("x-forwarded-host") == fields.end()) {
-        if (original_host.empty())
-            fields.erase("x-forwarded-host");
-        else
-            fields.set("x-forwarded-host", original_host);
-    }
 }
 
 std::string request_id_for(std::string_view sent) {

@@ -30,11 +30,6 @@ std::string client_ip(const boost::asio::ip::address& peer, bool peer_trusted,
 // All values of a header that may be sent on several lines, joined with ", ".
 std::string joined_values(const http::fields& fields, std::string_view name);
 
-// X-Forwarded-For / -Proto / -Host for the upstream request. A client's own values are only
-// kept when the peer is trusted.
-void set_forwarded_headers(http::fields& fields, std::string_view peer_ip, bool peer_trusted,
-                           bool downstream_tls, std::string_view original_host);
-
 // The request's id: a sane client-sent X-Request-Id, else a new random one.
 std::string request_id_for(std::string_view sent);
 

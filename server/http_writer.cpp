@@ -1,48 +1,97 @@
 #include "server/http_writer.h"
 
-#include <cstdio>
+#include <charconv>
 
 #include <boost/beast/core/string.hpp>
+
+#include "config/text.h"
+#include "server/head_lines.h"
 
 namespace gw::server {
 namespace {
 
-void append_fields(std::string& out, const http::fields& fields) {
-    for (const auto& f : fields) {
-        out += f.name_string();
-        out += ": ";
-        out += f.value();
-        out += "\r\n";
+std::string_view version_text(unsigned version) { return version == 10 ? "HTTP/1.0" : "HTTP/1.1"; }
+
+// "HTTP/1.1 200 OK\r\n" (a status outside 100-999 is written modulo 1000, zero-padded)
+struct StatusLine {
+    explicit StatusLine(const http::response_header<>& head)
+        : version(version_text(head.version())), reason(head.reason()) {
+        unsigned n = head.result_int() % 1000;
+        code[0] = ' ';
+        code[1] = static_cast<char>('0' + n / 100);
+        code[2] = static_cast<char>('0' + n / 10 % 10);
+        code[3] = static_cast<char>('0' + n % 10);
+        code[4] = ' ';
+        if (reason.empty()) reason = http::obsolete_reason(head.result());
     }
-    out += "\r\n";
+    template <class Sink>
+    void put(Sink& sink) const {
+        sink.put(version);
+        sink.put({code, sizeof code});
+        sink.put(reason);
+        sink.put("\r\n");
+    }
+    std::string_view version;
+    std::string_view reason;
+    char code[5];
+};
+
+template <class Sink>
+void put_fields(Sink& sink, const http::fields& fields) {
+    for (const auto& f : fields) sink.line(f.name_string(), f.value());
+    sink.put("\r\n");
 }
 
-void append_version(std::string& out, unsigned version) {
-    out += version == 10 ? "HTTP/1.0" : "HTTP/1.1";
+bool is_request_id(const http::fields::value_type& f) {
+    return f.name() == http::field::unknown && config::iequals(f.name_string(), "x-request-id");
 }
 
 }  // namespace
 
 void append_response_head(std::string& out, const http::response_header<>& head) {
-    append_version(out, head.version());
-    char status[8];
-    std::snprintf(status, sizeof status, " %03u ", head.result_int() % 1000);
-    out += status;
-    auto reason = head.reason();
-    if (reason.empty()) reason = http::obsolete_reason(head.result());
-    out += reason;
-    out += "\r\n";
-    append_fields(out, head);
+    StatusLine status(head);
+    append_lines(out, [&](auto& sink) {
+        status.put(sink);
+        put_fields(sink, head);
+    });
+}
+
+void append_response_head(std::string& out, const http::response_header<>& head,
+                          const HeadOverrides& o) {
+    StatusLine status(head);
+    const bool own_framing = o.framing != Framing::none;
+    const Decimal length(o.length);
+    append_lines(out, [&](auto& sink) {
+        status.put(sink);
+        for (const auto& f : head) {
+            auto name = f.name();
+            if (name == http::field::connection) continue;
+            if (own_framing &&
+                (name == http::field::content_length || name == http::field::transfer_encoding))
+                continue;
+            if (!o.request_id.empty() && is_request_id(f)) continue;
+            sink.line(f.name_string(), f.value());
+        }
+        if (!o.request_id.empty()) sink.line("x-request-id", o.request_id);
+        if (o.framing == Framing::length) sink.line("Content-Length", length.view());
+        if (o.framing == Framing::chunked) sink.put("Transfer-Encoding: chunked\r\n");
+        // HTTP/1.1 keeps a connection unless told; HTTP/1.0 closes it unless told.
+        if (head.version() == 10 && o.keep_alive) sink.put("Connection: keep-alive\r\n");
+        if (head.version() != 10 && !o.keep_alive) sink.put("Connection: close\r\n");
+        sink.put("\r\n");
+    });
 }
 
 void append_request_head(std::string& out, const http::request_header<>& head) {
-    out += head.method_string();
-    out += ' ';
-    out += head.target();
-    out += ' ';
-    append_version(out, head.version());
-    out += "\r\n";
-    append_fields(out, head);
+    append_lines(out, [&](auto& sink) {
+        sink.put(head.method_string());
+        sink.put(" ");
+        sink.put(head.target());
+        sink.put(" ");
+        sink.put(version_text(head.version()));
+        sink.put("\r\n");
+        put_fields(sink, head);
+    });
 }
 
 Framing framing_of(const http::fields& fields, bool no_body) {
@@ -62,8 +111,12 @@ Piece::Piece(Framing framing, std::string_view head, const char* data, std::size
     if (!head.empty()) buffers_[count_++] = asio::buffer(head.data(), head.size());
     if (size > 0) {
         if (framing == Framing::chunked) {
-            int n = std::snprintf(chunk_header_, sizeof chunk_header_, "%zx\r\n", size);
-            buffers_[count_++] = asio::buffer(chunk_header_, static_cast<std::size_t>(n));
+            auto end = std::to_chars(chunk_header_, chunk_header_ + sizeof chunk_header_ - 2,
+                                     size, 16).ptr;
+            *end++ = '\r';
+            *end++ = '\n';
+            buffers_[count_++] = asio::buffer(chunk_header_,
+                                              static_cast<std::size_t>(end - chunk_header_));
             buffers_[count_++] = asio::buffer(data, size);
             buffers_[count_++] = asio::buffer("\r\n", 2);
         } else if (framing != Framing::none) {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,13 +17,29 @@ namespace gw::server {
 
 namespace http = boost::beast::http;
 
+// How a body is framed on the wire, decided from the head's own fields.
+enum class Framing { none, length, chunked, until_close };
+
+// What the gateway decides about a response head as it is written, instead of setting fields
+// (each a node allocated and a case-insensitive tree walked): the framing (length: Content-
+// Length; chunked; none: the message's own Content-Length stays, as a HEAD answer's does),
+// Connection, and X-Request-Id. The message's own fields of those names are left out.
+struct HeadOverrides {
+    Framing framing = Framing::none;
+    std::uint64_t length = 0;
+    bool keep_alive = true;
+    std::string_view request_id;  // empty: the message's own X-Request-Id goes as it is
+};
+
 // "HTTP/1.1 200 OK\r\n" + fields + "\r\n"
 void append_response_head(std::string& out, const http::response_header<>& head);
+// The same with the gateway's framing, Connection and request id.
+void append_response_head(std::string& out, const http::response_header<>& head,
+                          const HeadOverrides& overrides);
 // "GET /x HTTP/1.1\r\n" + fields + "\r\n"
 void append_request_head(std::string& out, const http::request_header<>& head);
 
 // How a body is framed on the wire, decided from the head's own fields.
-enum class Framing { none, length, chunked, until_close };
 Framing framing_of(const http::fields& fields, bool no_body);
 
 // The buffers of one write: optional head, then a body piece in its framing, then the chunked

@@ -49,8 +49,6 @@ Task<bool> send_reply(Stream& stream, RequestContext& ctx, const middleware::Rep
         res = make_error(status, reply.code, reply.message, ctx.request_id, version, keep_alive);
     } else {
         res = http::response<http::string_body>{status, version};
-        res.set("x-request-id", ctx.request_id);
-        res.keep_alive(keep_alive);
     }
     if (reply.shared_headers)
         for (const auto& [name, value] : *reply.shared_headers) res.insert(name, value);
@@ -61,11 +59,19 @@ Task<bool> send_reply(Stream& stream, RequestContext& ctx, const middleware::Rep
                                                      : std::string_view(reply.body))
                                 : std::string_view(res.body());
     bool bodiless = reply.status == 204 || reply.status == 304 || reply.status < 200;
-    if (!bodiless) res.content_length(body.size());
+    // Framing, Connection and the request id are written with the head, over any stored
+    // copies of them (a cached head).
+    HeadOverrides overrides;
+    overrides.request_id = ctx.request_id;
+    overrides.keep_alive = keep_alive;
+    if (!bodiless) {
+        overrides.framing = Framing::length;
+        overrides.length = body.size();
+    }
     if (head_request || bodiless) body = {};
     std::string head;
     head.reserve(256);
-    append_response_head(head, res);
+    append_response_head(head, res, overrides);
     std::array<boost::asio::const_buffer, 2> buffers{boost::asio::buffer(head),
                                                      boost::asio::buffer(body)};
     ctx.status = reply.status;

@@ -52,6 +52,7 @@ struct Call {
     Down& down;
     beast::flat_buffer& down_buffer;
     RequestParser& parser;
+    UpstreamHead& head;  // the request as the upstream gets it
     RequestContext& ctx;
     Worker& worker;
     char* buf;
@@ -74,9 +75,9 @@ struct Attempt {
 
 template <class Down>
 Task<Exchange> exchange_on(Call<Down>& c, UpstreamConnection& conn) {
-    co_return co_await exchange_over(c.down, c.down_buffer, c.parser, conn, c.buf, c.preread,
-                                     c.ctx, c.timeout, c.version, c.keep_alive, c.kept, c.gate,
-                                     c.token);
+    co_return co_await exchange_over(c.down, c.down_buffer, c.parser, c.head, conn, c.buf,
+                                     c.preread, c.ctx, c.timeout, c.version, c.keep_alive,
+                                     c.kept, c.gate, c.token);
 }
 
 void log_token_unavailable(const RequestContext& ctx) {
@@ -88,10 +89,8 @@ void log_token_unavailable(const RequestContext& ctx) {
 template <class Down>
 void replay_kept_body(Call<Down>& c) {
     if (!c.kept.has_body()) return;
-    auto& req = c.parser.get();
     c.kept.replay = true;
-    req.chunked(false);
-    req.content_length(c.kept.data().size());
+    c.head.replay(c.kept.data().size());
 }
 
 template <class Down>
@@ -280,7 +279,7 @@ Task<bool> run_attempts(Call<Down>& c, std::size_t index) {
             co_return co_await fail_upstream(c.down, c.ctx, GatewayError::circuit_open,
                                              c.version, kClose,
                                              c.parser.get().method() == http::verb::head);
-        point_at(c.parser.get(), c.ctx, *upstream, upstream->targets[index]);
+        point_at(c.head, c.ctx, *upstream, upstream->targets[index]);
         balancer.begin(upstream, index);
     }
 }
@@ -303,8 +302,12 @@ Task<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffer, RequestP
                                          req.method() == http::verb::head);
     bool expect_continue = has_body && version == 11 &&
                            config::iequals(req[http::field::expect], "100-continue");
-    prepare_request(req, ctx, *upstream, upstream->targets[index], peer_trusted,
-                    parser.chunked(), parser.content_length());
+    UpstreamHead head;
+    auto length = parser.content_length();
+    head.prepare(req, HopInfo{ctx.peer_ip, peer_trusted, ctx.tls, ctx.request_id},
+                 ctx.match.route->spec.request_headers, upstream->credentials, parser.chunked(),
+                 length ? std::optional<std::uint64_t>(*length) : std::nullopt);
+    point_at(head, ctx, *upstream, upstream->targets[index]);
     const auto& policy = upstream->retry;
     RetryBudget* budget = nullptr;
     if (policy.attempts > 1 && method_retried(policy, req.method_string())) {
@@ -313,7 +316,7 @@ Task<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffer, RequestP
     }
     auto timeout = ctx.match.route->spec.timeout.value_or(upstream->response_timeout);
     auto buf = worker.buffers().take();
-    Call<Stream> c{down, down_buffer, parser, ctx, worker, buf.get(), 0,
+    Call<Stream> c{down, down_buffer, parser, head, ctx, worker, buf.get(), 0,
                    policy.per_try_timeout.value_or(timeout), version, keep_alive,
                    !has_body && idempotent(req.method()),
                    // Kept for retries, and for a resend after the upstream refuses an

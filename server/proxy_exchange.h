@@ -15,6 +15,7 @@
 #include "server/http_writer.h"
 #include "server/retry_policy.h"
 #include "server/stream_ops.h"
+#include "server/upstream_head.h"
 #include "server/worker.h"
 
 namespace gw::server::proxy_detail {
@@ -96,17 +97,14 @@ inline bool idempotent(http::verb v) {
 }
 
 // Addresses the upstream request to target t: path (with its base path) and Host.
-void point_at(http::request<http::buffer_body>& req, const RequestContext& ctx,
-              const config::Upstream& up, const config::Target& t);
-// Rewrites the downstream head, in place, into the upstream request.
-void prepare_request(http::request<http::buffer_body>& req, const RequestContext& ctx,
-                     const config::Upstream& up, const config::Target& t, bool peer_trusted,
-                     bool chunked, boost::optional<std::uint64_t> length);
-// Rewrites the upstream's response head, in place, into the one the client gets. Returns false
-// when the response observer takes over the answer (nothing changed beyond header rules then).
+void point_at(UpstreamHead& head, const RequestContext& ctx, const config::Upstream& up,
+              const config::Target& t);
+// Rewrites the upstream's response head, in place, into the one the client gets, and decides
+// what is written with it (head: framing, Connection, request id). Returns false when the
+// response observer takes over the answer (nothing changed beyond header rules then).
 bool prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
                       const ResponseParser& rp, unsigned version, bool& keep_alive,
-                      bool head_request);
+                      bool head_request, HeadOverrides& head);
 
 // Reads the next piece of a message body into buf: what has arrived, at most kBuf bytes
 // (read_some, so slow streams flow and a timeout measures silence, not throughput). The size
@@ -148,14 +146,14 @@ Task<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer, Request
 // start never reaches it); they leave with the head in one write.
 template <class Down, class Up>
 Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
-                            Up& up, char* buf, std::size_t preread, RequestContext& ctx,
-                            config::Duration timeout, KeptBody& kept) {
+                            const UpstreamHead& up_head, Up& up, char* buf, std::size_t preread,
+                            RequestContext& ctx, config::Duration timeout, KeptBody& kept) {
     const auto& req = parser.get();
     const auto& limits = ctx.config->server.limits;
     std::string head;
     head.reserve(512);
-    append_request_head(head, req);
-    const Framing framing = framing_of(req, false);
+    up_head.append(head, req);
+    const Framing framing = up_head.framing();
     if (kept.replay) {  // a retry: the whole body is in memory, framed by Content-Length
         Piece all(framing, head, kept.data().data(), kept.data().size(), true);
         beast::get_lowest_layer(up).expires_after(timeout);
@@ -213,13 +211,13 @@ Task<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
 template <class Down, class Up>
 Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer, ResponseParser& rp,
                               char* buf, RequestContext& ctx, config::Duration timeout,
-                              bool no_body, Exchange ex) {
+                              const HeadOverrides& overrides, Exchange ex) {
     auto& res = rp.get();
     const auto& limits = ctx.config->server.limits;
     std::string head;
     head.reserve(512);
-    append_response_head(head, res);
-    const Framing framing = framing_of(res, no_body);
+    append_response_head(head, res, overrides);
+    const Framing framing = overrides.framing;
     std::size_t size = 0;
     if (!rp.is_done()) {
         // Nothing went downstream yet, so a failure here can still become a 502.
@@ -263,14 +261,15 @@ struct SentToken {
 // token_rejected (the connection, its body unread, is dropped). A streamed body too large to
 // keep was consumed by the first send: that 401 goes to the caller.
 template <class Down, class Up>
-Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser, Up& up,
-                        UpstreamConnection& conn, char* buf, std::size_t preread,
+Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
+                        const UpstreamHead& up_head, Up& up, UpstreamConnection& conn,
+                        char* buf, std::size_t preread,
                         RequestContext& ctx, config::Duration timeout, unsigned version,
                         bool keep_alive, KeptBody& kept, RetryGate& gate, const SentToken& token) {
     bool head_request = parser.get().method() == http::verb::head;
     auto sent_at = std::chrono::steady_clock::now();
-    Exchange ex = co_await send_request(down, down_buffer, parser, up, buf, preread, ctx,
-                                        timeout, kept);
+    Exchange ex = co_await send_request(down, down_buffer, parser, up_head, up, buf, preread,
+                                        ctx, timeout, kept);
     // An upstream may answer early (401, 413) and stop reading the body: its answer, if one
     // came, is worth more to the client than a 502.
     bool early = ex.stage == Stage::upstream_error;
@@ -297,30 +296,33 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
     // is then out of sync and must close after this answer.
     ex.down_keep_alive = keep_alive && parser.is_done() && !early;
     strip_query_credential(rp->get(), ctx.match.route->spec.upstream->credentials);
-    if (!prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request)) {
+    HeadOverrides overrides;
+    if (!prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request,
+                          overrides)) {
         // A body the observer does not want is dropped with the connection.
         ex.stage = Stage::replaced;
         ex.upstream_reusable = !early && rp->keep_alive() && rp->is_done() &&
                                conn.buffer.size() == 0;
         co_return ex;
     }
-    bool no_body = head_request || ctx.status == 204 || ctx.status == 304;
-    ex = co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, no_body, ex);
+    ex = co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, overrides, ex);
     if (early) ex.upstream_reusable = false;
     co_return ex;
 }
 
 template <class Down>
 Task<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
-                             UpstreamConnection& conn, char* buf, std::size_t preread,
+                             const UpstreamHead& up_head, UpstreamConnection& conn, char* buf,
+                             std::size_t preread,
                              RequestContext& ctx, config::Duration timeout, unsigned version,
                              bool keep_alive, KeptBody& kept, RetryGate& gate,
                              const SentToken& token) {
     if (conn.is_tls())
-        co_return co_await exchange(down, down_buffer, parser, conn.tls(), conn, buf, preread,
-                                    ctx, timeout, version, keep_alive, kept, gate, token);
-    co_return co_await exchange(down, down_buffer, parser, conn.plain(), conn, buf, preread, ctx,
-                                timeout, version, keep_alive, kept, gate, token);
+        co_return co_await exchange(down, down_buffer, parser, up_head, conn.tls(), conn, buf,
+                                    preread, ctx, timeout, version, keep_alive, kept, gate,
+                                    token);
+    co_return co_await exchange(down, down_buffer, parser, up_head, conn.plain(), conn, buf,
+                                preread, ctx, timeout, version, keep_alive, kept, gate, token);
 }
 
 }  // namespace gw::server::proxy_detail

@@ -81,26 +81,36 @@ void finish_request(Worker& worker, RequestContext& ctx, std::string_view method
     worker.shared().access_log->write(ctx, method, worker.log_line());
 }
 
+// The route's fixed answer. The body goes out from the config as it is, in one gather write
+// with the head; framing, Connection and the request id are written with the head.
 template <class Stream>
 Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestParser& parser,
                            bool keep_alive) {
     const config::Respond& r = *ctx.match.route->spec.respond;
-    http::response<http::string_body> res{static_cast<http::status>(r.status),
-                                          parser.get().version()};
+    http::response<http::empty_body> res{static_cast<http::status>(r.status),
+                                         parser.get().version()};
     for (const auto& [name, value] : r.headers) res.set(name, value);
-    res.set("x-request-id", ctx.request_id);
     middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
     middleware::run_response_steps(ctx, res);
     bool bodiless_status = r.status == 204 || r.status == 304 || r.status < 200;
-    if (parser.get().method() != http::verb::head && !bodiless_status) res.body() = r.body;
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    if (parser.get().method() == http::verb::head && !bodiless_status)
-        res.content_length(r.body.size());
+    HeadOverrides overrides;
+    overrides.request_id = ctx.request_id;
+    overrides.keep_alive = keep_alive;
+    if (!bodiless_status) {
+        overrides.framing = Framing::length;
+        overrides.length = r.body.size();
+    }
+    std::string_view body = r.body;
+    if (parser.get().method() == http::verb::head || bodiless_status) body = {};
+    std::string head;
+    head.reserve(256);
+    append_response_head(head, res, overrides);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     ctx.status = r.status;
-    ctx.bytes_out = res.body().size();
-    bool ok = co_await write_message(stream, res, ctx.config->server.limits);
-    co_return ok && keep_alive;
+    ctx.bytes_out = body.size();
+    beast::get_lowest_layer(stream).expires_after(ctx.config->server.limits.idle_timeout);
+    auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
+    co_return !ec && keep_alive;
 }
 
 // A browser's CORS preflight (OPTIONS) belongs to the route that serves the method it asks

@@ -1,11 +1,10 @@
 // The request head in front of the proxy: raw bytes parsed as the session parses them, then
-// the head handling of server/session.cpp and server/proxy_prepare.cpp applied to it (target
+// the head handling of server/session.cpp and server/upstream_head.cpp applied to it (target
 // normalisation, routing, rewrite, client address, request id, traceparent, hop-by-hop
 // stripping, forwarded headers, route header rules, upstream credentials). The head sent
 // upstream must serialise and parse back as exactly one request with the same target.
 #include <cstddef>
 #include <cstdint>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +15,7 @@
 #include "middleware/header_ops.h"
 #include "routes/path.h"
 #include "server/forwarding.h"
+#include "server/upstream_head.h"
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -85,16 +85,15 @@ void check_client_ip(const http::fields& req) {
     check(!ec);  // always an address: the peer's, or one read from the header
 }
 
-// The upstream head must read back as one request: nothing a client sent may split it.
-void check_serialises(const http::request<http::empty_body>& req) {
-    std::ostringstream out;
-    out << req.base();
-    const std::string wire = out.str();
+// The upstream head must read back as one request with the target it was given: nothing a
+// client sent may split it.
+http::request<http::empty_body> parse_back(const std::string& wire, std::string_view target) {
     http::request_parser<http::empty_body> parser;
     boost::system::error_code ec;
     std::size_t used = parser.put(asio::buffer(wire), ec);
     check(!ec && parser.is_header_done() && used == wire.size());
-    check(parser.get().target() == req.target());
+    check(parser.get().target() == target);
+    return parser.release();
 }
 
 void forward(http::request<http::empty_body> req, const routes::SplitTarget& target,
@@ -108,22 +107,21 @@ void forward(http::request<http::empty_body> req, const routes::SplitTarget& tar
     if (!target.query.empty()) path += "?" + target.query;
     const config::Credentials creds = credentials(pick);
     server::append_query_credential(creds, path);
-    std::string original_host(req[http::field::host]);
-    server::strip_hop_by_hop(req);
+    std::string id = server::request_id_for(req["x-request-id"]);
+    server::UpstreamHead head;
+    head.prepare(req, {"10.1.2.3", peer_trusted, pick % 2 == 0, id},
+                 match.route->spec.request_headers, creds, false, std::nullopt);
+    head.point_at(path, "up.example.com");
     for (auto f : {http::field::connection, http::field::transfer_encoding, http::field::te})
         check(req.count(f) == 0);
-    server::set_forwarded_headers(req, "10.1.2.3", peer_trusted, pick % 2 == 0, original_host);
-    if (!peer_trusted) check(req["x-forwarded-for"] == "10.1.2.3");
-    req.set("x-request-id", server::request_id_for(req["x-request-id"]));
-    char trace[server::kTraceparentSize];
-    req.set("traceparent", server::next_traceparent(req["traceparent"], trace));
-    req.target(path);
-    middleware::apply_header_ops(match.route->spec.request_headers, req);
-    server::apply_credentials(creds, req);
-    check_serialises(req);
+    std::string wire;
+    head.append(wire, req);
+    auto sent = parse_back(wire, path);
+    check(sent.count(http::field::host) == 1 && sent.count("x-forwarded-for") == 1);
+    if (!peer_trusted) check(sent["x-forwarded-for"] == "10.1.2.3");
     // A redirect that echoes the query credential never shows it to the caller.
     http::fields echoed;
-    echoed.set(http::field::location, req.target());
+    echoed.set(http::field::location, path);
     server::strip_query_credential(echoed, creds);
     if (creds.type == config::Credentials::Type::query)
         check(echoed[http::field::location].find("k=s") == std::string_view::npos);
