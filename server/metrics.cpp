@@ -87,17 +87,21 @@ void Histogram::observe(double seconds) {
 }
 
 template <class T>
-T& WorkerMetrics::find_or_add(NameMap<T>& map, std::string_view name) {
+T& WorkerMetrics::find_or_add(NameMap<T>& map, Last<T>& last, std::string_view name) {
+    if (last.stats && last.name == name) return *last.stats;
     // Only this worker inserts, so an unlocked find cannot race with an insert.
-    if (auto it = map.find(name); it != map.end()) return *it->second;
-    std::lock_guard lock(mutex_);
-    auto [it, _] = map.emplace(std::string(name), std::make_unique<T>());
+    auto it = map.find(name);
+    if (it == map.end()) {
+        std::lock_guard lock(mutex_);
+        it = map.emplace(std::string(name), std::make_unique<T>()).first;
+    }
+    last = {it->first, it->second.get()};
     return *it->second;
 }
 
 void WorkerMetrics::record_request(std::string_view route, std::string_view method,
                                    unsigned status, double seconds) {
-    RouteStats& s = find_or_add(routes_, route);
+    RouteStats& s = find_or_add(routes_, last_route_, route);
     unsigned cls = status / 100;
     if (cls < 1 || cls > 5) cls = 5;
     s.requests[method_index(method)][cls - 1].fetch_add(1, kRelaxed);
@@ -105,11 +109,11 @@ void WorkerMetrics::record_request(std::string_view route, std::string_view meth
 }
 
 void WorkerMetrics::record_upstream(std::string_view upstream, double seconds) {
-    find_or_add(upstreams_, upstream).duration.observe(seconds);
+    find_or_add(upstreams_, last_upstream_, upstream).duration.observe(seconds);
 }
 
 void WorkerMetrics::record_retry(std::string_view upstream) {
-    find_or_add(upstreams_, upstream).retries.fetch_add(1, kRelaxed);
+    find_or_add(upstreams_, last_upstream_, upstream).retries.fetch_add(1, kRelaxed);
 }
 
 Metrics::Metrics(std::size_t workers) {

@@ -73,9 +73,10 @@ struct Attempt {
     Exchange ex{Stage::send_failed};
 };
 
+// Not a coroutine itself: one frame fewer per attempt.
 template <class Down>
 Task<Exchange> exchange_on(Call<Down>& c, UpstreamConnection& conn) {
-    co_return co_await exchange_over(c.down, c.down_buffer, c.parser, c.head, conn, c.buf,
+    return exchange_over(c.down, c.down_buffer, c.parser, c.head, conn, c.buf,
                                      c.preread, c.ctx, c.timeout, c.version, c.keep_alive,
                                      c.kept, c.gate, c.token);
 }
@@ -97,7 +98,8 @@ template <class Down>
 Task<Attempt> attempt(Call<Down>& c, const config::Target& target) {
     const auto& upstream = c.ctx.match.route->spec.upstream;
     Attempt a;
-    a.conn = co_await c.worker.pool().acquire(upstream, target, c.stale_retry, a.connect_error);
+    a.conn = c.worker.pool().take_idle(upstream, target, c.stale_retry);
+    if (!a.conn) a.conn = co_await c.worker.pool().connect(upstream, target, a.connect_error);
     if (!a.conn) co_return a;
     a.ex = co_await exchange_on(c, *a.conn);
     if (a.ex.stage == Stage::send_failed && a.ex.reset && a.conn->reused && c.stale_retry) {

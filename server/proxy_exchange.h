@@ -317,12 +317,12 @@ Task<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buffer, Reques
                              RequestContext& ctx, config::Duration timeout, unsigned version,
                              bool keep_alive, KeptBody& kept, RetryGate& gate,
                              const SentToken& token) {
+    // Not a coroutine itself: it hands back the exchange's own (lazy) task, one frame fewer.
     if (conn.is_tls())
-        co_return co_await exchange(down, down_buffer, parser, up_head, conn.tls(), conn, buf,
-                                    preread, ctx, timeout, version, keep_alive, kept, gate,
-                                    token);
-    co_return co_await exchange(down, down_buffer, parser, up_head, conn.plain(), conn, buf,
-                                preread, ctx, timeout, version, keep_alive, kept, gate, token);
+        return exchange(down, down_buffer, parser, up_head, conn.tls(), conn, buf, preread, ctx,
+                        timeout, version, keep_alive, kept, gate, token);
+    return exchange(down, down_buffer, parser, up_head, conn.plain(), conn, buf, preread, ctx,
+                    timeout, version, keep_alive, kept, gate, token);
 }
 
 }  // namespace gw::server::proxy_detail

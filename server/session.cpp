@@ -56,18 +56,53 @@ Task<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer, RequestPa
     co_return HeadResult::bad;
 }
 
+// What the session reads from the request head, found in one pass over its few fields:
+// each lookup by name walks a case-insensitive tree.
+struct HeadFacts {
+    explicit HeadFacts(const RequestParser::value_type& req) {
+        for (const auto& f : req) {
+            switch (f.name()) {
+                case http::field::host:
+                    if (hosts++ == 0) host = f.value();
+                    break;
+                case http::field::transfer_encoding:
+                    if (transfer_encodings++ == 0) transfer_encoding = f.value();
+                    break;
+                case http::field::unknown: {
+                    auto name = f.name_string();
+                    if (config::iequals(name, "x-request-id")) {
+                        if (!has_request_id) request_id = f.value();
+                        has_request_id = true;
+                    } else if (config::iequals(name, middleware::auth::kConsumerHeader) ||
+                               config::iequals(name, middleware::auth::kSubjectHeader)) {
+                        identity = true;
+                    }
+                    break;
+                }
+                default: break;
+            }
+        }
+    }
+    std::size_t hosts = 0;
+    std::size_t transfer_encodings = 0;
+    std::string_view host;
+    std::string_view transfer_encoding;
+    std::string_view request_id;
+    bool has_request_id = false;
+    bool identity = false;  // a header only the auth step may set
+};
+
 // Checks the head beyond what the parser enforces: one Host (required on HTTP/1.1), a
 // Transfer-Encoding that is exactly chunked, a known version.
-bool head_is_acceptable(const RequestParser& parser) {
+bool head_is_acceptable(const RequestParser& parser, const HeadFacts& facts) {
     const auto& req = parser.get();
     if (req.version() != 10 && req.version() != 11) return false;
-    auto hosts = req.count(http::field::host);
-    if (hosts > 1 || (hosts == 0 && req.version() == 11)) return false;
+    if (facts.hosts > 1 || (facts.hosts == 0 && req.version() == 11)) return false;
     // Only a plain "chunked" is accepted: other codings would be forwarded mislabelled, and
     // odd spellings are a classic smuggling vector.
-    auto te = req.count(http::field::transfer_encoding);
-    if (te > 1) return false;
-    if (te == 1 && !config::iequals(req[http::field::transfer_encoding], "chunked")) return false;
+    if (facts.transfer_encodings > 1) return false;
+    if (facts.transfer_encodings == 1 && !config::iequals(facts.transfer_encoding, "chunked"))
+        return false;
     return true;
 }
 
@@ -132,9 +167,10 @@ Task<bool> handle_request(Stream& stream, beast::flat_buffer& buffer, RequestPar
                           RequestContext& ctx, Worker& worker, const asio::ip::address& peer) {
     auto& req = parser.get();
     const auto& cfg = *ctx.config;
+    const HeadFacts facts(req);
     bool peer_trusted = is_trusted(peer, cfg.server.trusted_proxies);
     ctx.peer_trusted = peer_trusted;
-    ctx.request_id = request_id_for(req["x-request-id"]);
+    ctx.request_id = request_id_for(facts.request_id);
     if (peer_trusted) {
         ctx.client_ip = client_ip(peer, true, joined_values(req, "x-forwarded-for"),
                                   cfg.server.trusted_proxies);
@@ -150,12 +186,12 @@ Task<bool> handle_request(Stream& stream, beast::flat_buffer& buffer, RequestPar
     bool body_pending = !parser.is_done();
     unsigned version = req.version() == 10 ? 10 : 11;
 
-    if (!head_is_acceptable(parser)) co_return co_await send_error(stream, ctx, GatewayError::bad_request, version, false);
+    if (!head_is_acceptable(parser, facts)) co_return co_await send_error(stream, ctx, GatewayError::bad_request, version, false);
     auto target = routes::normalize_target(req.target());
     if (!target) co_return co_await send_error(stream, ctx, GatewayError::bad_request, version, false);
     ctx.path = std::move(target->path);
     ctx.query = std::move(target->query);
-    ctx.host = host_without_port(req[http::field::host]);
+    ctx.host = host_without_port(facts.host);
 
     routes::RequestView view{req.method_string(), ctx.host, ctx.path, &req};
     ctx.match = cfg.routes.match(view);
@@ -173,7 +209,7 @@ Task<bool> handle_request(Stream& stream, beast::flat_buffer& buffer, RequestPar
                                       keep_alive && !body_pending,
                                       "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
     // Identity headers come only from the auth step, on every route: a client cannot forge them.
-    middleware::auth::remove_identity_headers(req);
+    if (facts.identity) middleware::auth::remove_identity_headers(req);
     if (!ctx.match.route->spec.steps.empty()) {
         auto steps = middleware::try_request_steps(ctx, req);  // no coroutine frame
         if (!steps.done)

@@ -38,29 +38,38 @@ std::shared_ptr<asio::ssl::context> UpstreamPool::tls_context(
     return ctx;
 }
 
+UpstreamConnectionPtr UpstreamPool::take_idle(
+    const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
+    bool retryable) {
+    auto it = idle_.find(target.url);
+    if (it == idle_.end()) return nullptr;
+    auto& conns = it->second.conns;
+    auto now = std::chrono::steady_clock::now();
+    while (!conns.empty()) {
+        UpstreamConnectionPtr c = std::move(conns.back());
+        conns.pop_back();
+        if (now - c->idle_since > upstream->keepalive_idle_timeout) continue;
+        // A request that cannot be retried (it has a body, or is not idempotent) gets the
+        // peek; one that can is retried on a fresh connection if this one turns out closed,
+        // which saves a syscall per request on the common path.
+        if (!retryable && !still_open(*c)) continue;
+        // A TLS connection made for an older definition of the upstream is not reused.
+        if (c->is_tls()) {
+            auto t = tls_.find(upstream.get());
+            if (t == tls_.end() || t->second.ctx != c->tls_context()) continue;
+        }
+        c->reused = true;
+        return c;
+    }
+    return nullptr;
+}
+
 Task<UpstreamConnectionPtr> UpstreamPool::acquire(
     const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
     bool retryable, boost::system::error_code& ec) {
-    if (auto it = idle_.find(target.url); it != idle_.end()) {
-        auto& conns = it->second.conns;
-        auto now = std::chrono::steady_clock::now();
-        while (!conns.empty()) {
-            UpstreamConnectionPtr c = std::move(conns.back());
-            conns.pop_back();
-            if (now - c->idle_since > upstream->keepalive_idle_timeout) continue;
-            // A request that cannot be retried (it has a body, or is not idempotent) gets the
-            // peek; one that can is retried on a fresh connection if this one turns out closed,
-            // which saves a syscall per request on the common path.
-            if (!retryable && !still_open(*c)) continue;
-            // A TLS connection made for an older definition of the upstream is not reused.
-            if (c->is_tls()) {
-                auto t = tls_.find(upstream.get());
-                if (t == tls_.end() || t->second.ctx != c->tls_context()) continue;
-            }
-            c->reused = true;
-            ec = {};
-            co_return c;
-        }
+    if (auto c = take_idle(upstream, target, retryable)) {
+        ec = {};
+        co_return c;
     }
     co_return co_await connect(upstream, target, ec);
 }

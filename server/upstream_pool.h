@@ -33,6 +33,10 @@ public:
     Task<UpstreamConnectionPtr> acquire(const std::shared_ptr<const config::Upstream>& upstream,
                                         const config::Target& target, bool retryable,
                                         boost::system::error_code& ec);
+    // The idle pooled connection acquire() would take, or null; no coroutine frame for the
+    // common case of a warm pool.
+    UpstreamConnectionPtr take_idle(const std::shared_ptr<const config::Upstream>& upstream,
+                                    const config::Target& target, bool retryable);
 
     // Connects a fresh connection, skipping the pool (used after a stale pooled one failed).
     Task<UpstreamConnectionPtr> connect(const std::shared_ptr<const config::Upstream>& upstream,
