@@ -9,6 +9,7 @@
 #include "middleware/cors/cors_step.h"
 #include "middleware/header_ops.h"
 #include "routes/path.h"
+#include "server/buffered_parse.h"
 #include "server/error_response.h"
 #include "server/forwarding.h"
 #include "server/local_answer.h"
@@ -41,10 +42,16 @@ Task<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer, RequestPa
         if (ec) co_return HeadResult::closed;
         buffer.commit(n);
     }
-    beast::get_lowest_layer(stream).expires_after(limits.header_timeout);
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
-    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+    // Usually the whole head came with the first read: parse it here, without Beast's
+    // composed read (and its posted completion).
+    boost::system::error_code ec;
+    if (!parse_buffered(buffer, parser, ec)) {
+        beast::get_lowest_layer(stream).expires_after(limits.header_timeout);
+        auto [rec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+        ec = rec;
+    }
     if (!ec) co_return HeadResult::ok;
     if (ec == beast::error::timeout) co_return HeadResult::timeout;
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
