@@ -13,6 +13,7 @@
 #include "server/error_response.h"
 #include "server/http_writer.h"
 #include "server/request_context.h"
+#include "server/stream_ops.h"
 
 namespace gw::server {
 
@@ -77,7 +78,8 @@ Task<bool> send_reply(Stream& stream, RequestContext& ctx, const middleware::Rep
     ctx.status = reply.status;
     ctx.bytes_out = body.size();
     boost::beast::get_lowest_layer(stream).expires_after(ctx.config->server.limits.idle_timeout);
-    auto [ec, n] = co_await boost::asio::async_write(stream, buffers, kTuple);
+    auto [ec, n] = co_await stream.async_write_some(buffers, kTuple);
+    if (!ec && n < boost::asio::buffer_size(buffers)) ec = co_await write_rest(stream, buffers, n);
     co_return !ec && keep_alive;
 }
 

@@ -163,7 +163,9 @@ Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, Request
     if (kept.replay) {  // a retry: the whole body is in memory, framed by Content-Length
         Piece all(framing, head, kept.data().data(), kept.data().size(), true);
         beast::get_lowest_layer(up).expires_after(timeout);
-        auto [ec, n] = co_await asio::async_write(up, all.buffers(), kTuple);
+        auto [ec, n] = co_await up.async_write_some(all.buffers(), kTuple);
+        if (!ec && n < asio::buffer_size(all.buffers()))
+            ec = co_await write_rest(up, all.buffers(), n);
         if (ec) co_return Exchange{Stage::send_failed, false, false, true, ec};
         co_return Exchange{Stage::done};
     }
@@ -171,7 +173,9 @@ Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, Request
     kept.add(buf, preread);
     Piece first(framing, head, buf, preread, parser.is_done());
     beast::get_lowest_layer(up).expires_after(timeout);
-    auto [ec, n] = co_await asio::async_write(up, first.buffers(), kTuple);
+    auto [ec, n] = co_await up.async_write_some(first.buffers(), kTuple);
+    if (!ec && n < asio::buffer_size(first.buffers()))
+        ec = co_await write_rest(up, first.buffers(), n);
     if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec), ec};
     while (!parser.is_done()) {
         std::size_t size = 0;
@@ -182,7 +186,9 @@ Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, Request
         kept.add(buf, size);
         Piece piece(framing, {}, buf, size, parser.is_done());
         beast::get_lowest_layer(up).expires_after(timeout);
-        auto [wec, wn] = co_await asio::async_write(up, piece.buffers(), kTuple);
+        auto [wec, wn] = co_await up.async_write_some(piece.buffers(), kTuple);
+        if (!wec && wn < asio::buffer_size(piece.buffers()))
+            wec = co_await write_rest(up, piece.buffers(), wn);
         if (wec) co_return Exchange{Stage::upstream_error, false, false, false, wec};
     }
     co_return Exchange{Stage::done};
@@ -250,7 +256,9 @@ Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
         Piece piece(framing, first ? std::string_view(head) : std::string_view(), buf, size,
                     rp.is_done());
         beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
-        auto [wec, wn] = co_await asio::async_write(down, piece.buffers(), kTuple);
+        auto [wec, wn] = co_await down.async_write_some(piece.buffers(), kTuple);
+        if (!wec && wn < asio::buffer_size(piece.buffers()))
+            wec = co_await write_rest(down, piece.buffers(), wn);
         if (wec) co_return Exchange{Stage::client_error};
         if (rp.is_done()) break;
         auto [ec, n] = co_await read_piece(up, up_buffer, rp, buf, timeout);

@@ -151,7 +151,8 @@ Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestPar
     ctx.status = r.status;
     ctx.bytes_out = body.size();
     beast::get_lowest_layer(stream).expires_after(ctx.config->server.limits.idle_timeout);
-    auto [ec, n] = co_await asio::async_write(stream, buffers, kTuple);
+    auto [ec, n] = co_await stream.async_write_some(buffers, kTuple);
+    if (!ec && n < asio::buffer_size(buffers)) ec = co_await write_rest(stream, buffers, n);
     co_return !ec && keep_alive;
 }
 
