@@ -107,22 +107,31 @@ bool prepare_response(http::response<http::buffer_body>& res, RequestContext& ct
                       const ResponseParser& rp, unsigned version, bool& keep_alive,
                       bool head_request, HeadOverrides& head);
 
-// Reads the next piece of a message body into buf: what has arrived, at most kBuf bytes
+// The next piece of a message body goes into buf: what has arrived, at most kBuf bytes
 // (read_some, so slow streams flow and a timeout measures silence, not throughput). The size
-// may be 0 when only chunk framing came.
-template <class Stream, class Parser>
-Task<std::pair<boost::system::error_code, std::size_t>> read_piece(Stream& stream,
-                                                                   beast::flat_buffer& buffer,
-                                                                   Parser& parser, char* buf,
-                                                                   config::Duration timeout) {
+// may be 0 when only chunk framing came. Callers first take what is already buffered, and
+// start a read only when that is not enough (no coroutine frame for a small body):
+//
+//     auto piece = buffered_piece(buffer, parser, buf);
+//     if (!piece) piece = co_await read_more(stream, buffer, parser, timeout);
+using PieceResult = std::pair<boost::system::error_code, std::size_t>;
+
+template <class Parser>
+std::optional<PieceResult> buffered_piece(beast::flat_buffer& buffer, Parser& parser, char* buf) {
     auto& body = parser.get().body();
     body.data = buf;
     body.size = kBuf;
-    boost::system::error_code parsed;
-    if (parse_buffered(buffer, parser, parsed)) {
-        if (parsed == http::error::need_buffer) parsed = {};
-        co_return std::pair{parsed, kBuf - body.size};
-    }
+    boost::system::error_code ec;
+    if (!parse_buffered(buffer, parser, ec)) return std::nullopt;
+    if (ec == http::error::need_buffer) ec = {};
+    return PieceResult{ec, kBuf - body.size};
+}
+
+// Reads on into the piece buffered_piece began (its body buffer as that left it).
+template <class Stream, class Parser>
+Task<std::optional<PieceResult>> read_more(Stream& stream, beast::flat_buffer& buffer,
+                                           Parser& parser, config::Duration timeout) {
+    auto& body = parser.get().body();
     // Beast reads at most the buffer's free capacity (512 bytes when it is small): make room
     // for a whole piece, or a large body crawls through in 512-byte reads. The session gives
     // the room back after the request.
@@ -130,14 +139,16 @@ Task<std::pair<boost::system::error_code, std::size_t>> read_piece(Stream& strea
     beast::get_lowest_layer(stream).expires_after(timeout);
     auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
     if (ec == http::error::need_buffer) ec = {};
-    co_return std::pair{ec, kBuf - body.size};
+    co_return PieceResult{ec, kBuf - body.size};
 }
 
 // Reads the next piece of the request body, mapping failures to what the client is told.
 template <class Down>
 Task<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
                             char* buf, std::size_t& size, const config::Limits& limits) {
-    auto [ec, n] = co_await read_piece(down, down_buffer, parser, buf, limits.idle_timeout);
+    auto piece = buffered_piece(down_buffer, parser, buf);
+    if (!piece) piece = co_await read_more(down, down_buffer, parser, limits.idle_timeout);
+    auto [ec, n] = *piece;
     size = n;
     if (ec == http::error::body_limit) co_return Stage::body_too_large;
     if (ec == beast::error::timeout || ec == http::error::partial_message ||
@@ -243,9 +254,10 @@ Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
     std::size_t size = 0;
     if (!rp.is_done()) {
         // Nothing went downstream yet, so a failure here can still become a 502.
-        auto [ec, n] = co_await read_piece(up, up_buffer, rp, buf, timeout);
-        if (ec) co_return Exchange{Stage::upstream_error};
-        size = n;
+        auto piece = buffered_piece(up_buffer, rp, buf);
+        if (!piece) piece = co_await read_more(up, up_buffer, rp, timeout);
+        if (piece->first) co_return Exchange{Stage::upstream_error};
+        size = piece->second;
     }
     auto* observer = ctx.response_observer.get();
     for (bool first = true;; first = false) {
@@ -261,9 +273,10 @@ Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
             wec = co_await write_rest(down, piece.buffers(), wn);
         if (wec) co_return Exchange{Stage::client_error};
         if (rp.is_done()) break;
-        auto [ec, n] = co_await read_piece(up, up_buffer, rp, buf, timeout);
-        if (ec) co_return Exchange{Stage::response_broken};
-        size = n;
+        auto next = buffered_piece(up_buffer, rp, buf);
+        if (!next) next = co_await read_more(up, up_buffer, rp, timeout);
+        if (next->first) co_return Exchange{Stage::response_broken};
+        size = next->second;
     }
     ex.stage = Stage::done;
     ex.upstream_reusable = rp.keep_alive() && rp.is_done() && up_buffer.size() == 0;
