@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstring>
 #include <random>
 
 #include <boost/beast/core/detail/base64.hpp>
@@ -42,20 +43,28 @@ std::uint64_t next_random() {
     return z ^ (z >> 31);
 }
 
+// Two hex digits per byte from one table lookup: ids are made for every request.
+constexpr std::array<char, 512> kHexPairs = [] {
+    constexpr char hex[] = "0123456789abcdef";
+    std::array<char, 512> t{};
+    for (int i = 0; i < 256; ++i) {
+        t[2 * i] = hex[i >> 4];
+        t[2 * i + 1] = hex[i & 15];
+    }
+    return t;
+}();
+
 char* write_random_hex(char* out, std::size_t digits) {
-    static const char* hex = "0123456789abcdef";
-    for (std::size_t i = 0; i < digits;) {
+    for (; digits >= 16; digits -= 16) {
         std::uint64_t r = next_random();
-        for (int k = 0; k < 16 && i < digits; ++k, ++i, r >>= 4) *out++ = hex[r & 15];
+        for (int k = 0; k < 8; ++k, r >>= 8, out += 2)
+            std::memcpy(out, &kHexPairs[2 * (r & 255)], 2);
+    }
+    if (digits > 0) {
+        std::uint64_t r = next_random();
+        for (; digits > 0; --digits, r >>= 4) *out++ = kHexPairs[2 * (r & 15) + 1];
     }
     return out;
-}
-
-void append_random_hex(std::string& out, std::size_t digits) {
-    char buf[64];
-    digits = std::min(digits, sizeof buf);
-    write_random_hex(buf, digits);
-    out.append(buf, digits);
 }
 
 bool is_lower_hex(std::string_view s) {
@@ -180,9 +189,8 @@ std::string request_id_for(std::string_view sent) {
               c == ':'))
             sane = false;
     if (sane) return std::string(sent);
-    std::string id;
-    id.reserve(32);
-    append_random_hex(id, 32);
+    std::string id(32, '\0');
+    write_random_hex(id.data(), id.size());
     return id;
 }
 
@@ -213,17 +221,18 @@ std::string next_traceparent(std::string_view sent) {
 
 std::string host_without_port(std::string_view host) {
     host = trim(host);
-    std::string out;
     if (!host.empty() && host.front() == '[') {  // IPv6 literal
         auto close = host.find(']');
         if (close == std::string_view::npos) return {};
-        out = host.substr(0, close + 1);
+        host = host.substr(0, close + 1);
     } else {
-        out = host.substr(0, host.find(':'));
+        host = host.substr(0, host.find(':'));
     }
-    for (char& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string out(host.size(), '\0');
+    for (std::size_t i = 0; i < host.size(); ++i) {
+        char c = host[i];
         if (c == ' ' || c == '/' || c == '@' || c == '\\') return {};
+        out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
     }
     return out;
 }
