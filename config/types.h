@@ -192,6 +192,9 @@ struct Respond {
     unsigned status = 200;
     HeaderList headers;
     std::string body;
+    // headers with the route's response header rules applied, and Content-Length, as header
+    // lines (config/respond_lines.h); rendered when the route is loaded.
+    std::string lines;
 };
 
 struct RouteMatch {

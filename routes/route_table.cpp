@@ -7,6 +7,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "config/respond_lines.h"
 #include "routes/compiled_matcher.h"
 #include "routes/route_order.h"
 
@@ -84,6 +85,8 @@ RouteTable RouteTable::build(std::vector<config::RouteSpec> specs,
     routes.reserve(specs.size());
     for (std::size_t i = 0; i < specs.size(); ++i) {
         std::vector<RouteError> route_errors;
+        if (auto& r = specs[i].respond)  // the answer's fixed header lines, rendered once
+            r->lines = config::render_respond_lines(*r, specs[i].response_headers);
         auto matcher = CompiledMatcher::compile(specs[i], route_errors);
         for (const auto& e : route_errors) errors.push_back(format_error(specs[i], i, e));
         // index holds the spec position until sorting, for conflict messages.

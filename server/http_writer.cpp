@@ -14,16 +14,18 @@ std::string_view version_text(unsigned version) { return version == 10 ? "HTTP/1
 
 // "HTTP/1.1 200 OK\r\n" (a status outside 100-999 is written modulo 1000, zero-padded)
 struct StatusLine {
-    explicit StatusLine(const http::response_header<>& head)
-        : version(version_text(head.version())), reason(head.reason()) {
-        unsigned n = head.result_int() % 1000;
+    StatusLine(unsigned version_number, unsigned status, std::string_view reason_text)
+        : version(version_text(version_number)), reason(reason_text) {
+        unsigned n = status % 1000;
         code[0] = ' ';
         code[1] = static_cast<char>('0' + n / 100);
         code[2] = static_cast<char>('0' + n / 10 % 10);
         code[3] = static_cast<char>('0' + n % 10);
         code[4] = ' ';
-        if (reason.empty()) reason = http::obsolete_reason(head.result());
+        if (reason.empty()) reason = http::obsolete_reason(static_cast<http::status>(status));
     }
+    explicit StatusLine(const http::response_header<>& head)
+        : StatusLine(head.version(), head.result_int(), head.reason()) {}
     template <class Sink>
     void put(Sink& sink) const {
         sink.put(version);
@@ -35,6 +37,13 @@ struct StatusLine {
     std::string_view reason;
     char code[5];
 };
+
+// HTTP/1.1 keeps a connection unless told; HTTP/1.0 closes it unless told.
+template <class Sink>
+void put_connection(Sink& sink, unsigned version, bool keep_alive) {
+    if (version == 10 && keep_alive) sink.put("Connection: keep-alive\r\n");
+    if (version != 10 && !keep_alive) sink.put("Connection: close\r\n");
+}
 
 template <class Sink>
 void put_fields(Sink& sink, const http::fields& fields) {
@@ -75,9 +84,20 @@ void append_response_head(std::string& out, const http::response_header<>& head,
         if (!o.request_id.empty()) sink.line("x-request-id", o.request_id);
         if (o.framing == Framing::length) sink.line("Content-Length", length.view());
         if (o.framing == Framing::chunked) sink.put("Transfer-Encoding: chunked\r\n");
-        // HTTP/1.1 keeps a connection unless told; HTTP/1.0 closes it unless told.
-        if (head.version() == 10 && o.keep_alive) sink.put("Connection: keep-alive\r\n");
-        if (head.version() != 10 && !o.keep_alive) sink.put("Connection: close\r\n");
+        put_connection(sink, head.version(), o.keep_alive);
+        sink.put("\r\n");
+    });
+}
+
+void append_fixed_response_head(std::string& out, unsigned version, unsigned status,
+                                 std::string_view lines, std::string_view request_id,
+                                 bool keep_alive) {
+    StatusLine status_line(version, status, {});
+    append_lines(out, [&](auto& sink) {
+        status_line.put(sink);
+        sink.put(lines);
+        sink.line("x-request-id", request_id);
+        put_connection(sink, version, keep_alive);
         sink.put("\r\n");
     });
 }

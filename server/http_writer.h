@@ -36,6 +36,12 @@ void append_response_head(std::string& out, const http::response_header<>& head)
 // The same with the gateway's framing, Connection and request id.
 void append_response_head(std::string& out, const http::response_header<>& head,
                           const HeadOverrides& overrides);
+// A fixed answer's head: status line, header lines rendered beforehand ("name: value\r\n"...,
+// config::Respond::lines), then the request id, Connection as keep_alive and version need, and
+// the blank line.
+void append_fixed_response_head(std::string& out, unsigned version, unsigned status,
+                                 std::string_view lines, std::string_view request_id,
+                                 bool keep_alive);
 // "GET /x HTTP/1.1\r\n" + fields + "\r\n"
 void append_request_head(std::string& out, const http::request_header<>& head);
 

@@ -128,25 +128,32 @@ void finish_request(Worker& worker, RequestContext& ctx, std::string_view method
 template <class Stream>
 Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestParser& parser,
                            bool keep_alive) {
-    const config::Respond& r = *ctx.match.route->spec.respond;
-    http::response<http::empty_body> res{static_cast<http::status>(r.status),
-                                         parser.get().version()};
-    for (const auto& [name, value] : r.headers) res.set(name, value);
-    middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
-    middleware::run_response_steps(ctx, res);
+    const auto& spec = ctx.match.route->spec;
+    const config::Respond& r = *spec.respond;
+    const unsigned version = parser.get().version();
     bool bodiless_status = r.status == 204 || r.status == 304 || r.status < 200;
-    HeadOverrides overrides;
-    overrides.request_id = ctx.request_id;
-    overrides.keep_alive = keep_alive;
-    if (!bodiless_status) {
-        overrides.framing = Framing::length;
-        overrides.length = r.body.size();
+    std::string head;
+    head.reserve(256);
+    if (spec.steps.empty() && ctx.response_headers.empty()) {
+        // Nothing adds a header: the lines rendered at load go as they are.
+        append_fixed_response_head(head, version, r.status, r.lines, ctx.request_id,
+                                   keep_alive);
+    } else {
+        http::response<http::empty_body> res{static_cast<http::status>(r.status), version};
+        for (const auto& [name, value] : r.headers) res.set(name, value);
+        middleware::apply_header_ops(spec.response_headers, res);
+        middleware::run_response_steps(ctx, res);
+        HeadOverrides overrides;
+        overrides.request_id = ctx.request_id;
+        overrides.keep_alive = keep_alive;
+        if (!bodiless_status) {
+            overrides.framing = Framing::length;
+            overrides.length = r.body.size();
+        }
+        append_response_head(head, res, overrides);
     }
     std::string_view body = r.body;
     if (parser.get().method() == http::verb::head || bodiless_status) body = {};
-    std::string head;
-    head.reserve(256);
-    append_response_head(head, res, overrides);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     ctx.status = r.status;
     ctx.bytes_out = body.size();
