@@ -23,6 +23,13 @@ inline bool iequals(std::string_view a, std::string_view b) {
     }
     return true;
 }
+// Strips optional white space from both ends: RFC 9110 OWS = SP / HTAB (nothing else, so a
+// CR, LF or NUL stays visible to the caller's checks). Inline: header parsing uses it per request.
+inline std::string_view trim_ows(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
 // A name used as a YAML reference (upstream names): letters, digits, '-', '_', '.'.
 bool is_simple_name(std::string_view s);
 

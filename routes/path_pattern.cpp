@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/text.h"
 #include "routes/path.h"
 #include "routes/percent.h"
 
@@ -11,12 +12,6 @@ namespace {
 bool is_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            c == '_' || c == '-';
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 // Takes the next segment of a path whose leading '/' is already consumed, advancing rest past
@@ -42,7 +37,7 @@ std::string_view param_name(std::string_view seg) {
 std::optional<PathPattern> PathPattern::compile(std::string_view pattern, std::string& why) {
     PathPattern p;
     if (!pattern.empty() && pattern.front() == '~') {
-        if (!p.compile_regex(trim(pattern.substr(1)), why)) return std::nullopt;
+        if (!p.compile_regex(config::trim_ows(pattern.substr(1)), why)) return std::nullopt;
         return p;
     }
     if (pattern.empty() || pattern.front() != '/') {

@@ -4,7 +4,8 @@
 // through function pointers (about 7% of a proxied request's instructions in callgrind). With
 // the concrete type those are a pointer copy and an inline call.
 //
-// Sockets, timers, Beast streams and coroutines (Task) of the gateway use these aliases.
+// Sockets, timers and coroutines (Task) of the gateway use these aliases (streams wrap Socket:
+// deadline_stream.h).
 // stores/redis/ keeps asio's defaults; await_erased() bridges to its awaitables.
 #pragma once
 
@@ -19,7 +20,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 namespace gw {
 
@@ -42,8 +42,6 @@ using Timer = boost::asio::basic_waitable_timer<
 using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
 using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, Executor>;
 using Resolver = boost::asio::ip::basic_resolver<boost::asio::ip::tcp, Executor>;
-using TcpStream =
-    boost::beast::basic_stream<boost::asio::ip::tcp, Executor, boost::beast::unlimited_rate_policy>;
 
 // Awaits an awaitable made for asio's default executor (stores/redis/, the cache and rate-limit
 // store interfaces) from a Task: it runs as its own coroutine on this Task's executor. That

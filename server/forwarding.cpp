@@ -27,12 +27,6 @@ void append_pct_encoded(std::string& out, std::string_view s) {
     }
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Ids need uniqueness, not secrecy: splitmix64 seeded once per thread from the OS.
 std::uint64_t next_random() {
     thread_local std::uint64_t state = (std::uint64_t{std::random_device{}()} << 32) ^
@@ -106,7 +100,7 @@ struct ConnectionNames {
     void add_tokens(std::string_view v) {
         while (!v.empty()) {
             auto comma = v.find(',');
-            auto token = trim(v.substr(0, comma));
+            auto token = config::trim_ows(v.substr(0, comma));
             if (!token.empty() && !config::iequals(token, "close") &&
                 !config::iequals(token, "keep-alive")) {
                 if (count < kInline) names[count++] = token;
@@ -161,7 +155,8 @@ std::string client_ip(const boost::asio::ip::address& peer, bool peer_trusted,
     std::string_view rest = forwarded_for;
     while (!rest.empty()) {
         auto comma = rest.rfind(',');
-        auto hop = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+        auto hop = config::trim_ows(comma == std::string_view::npos ? rest
+                                                                    : rest.substr(comma + 1));
         boost::system::error_code ec;
         auto addr = boost::asio::ip::make_address(std::string(hop), ec);
         if (ec) return peer.to_string();  // garbage: do not believe any of it
@@ -220,7 +215,7 @@ std::string next_traceparent(std::string_view sent) {
 }
 
 std::string host_without_port(std::string_view host) {
-    host = trim(host);
+    host = config::trim_ows(host);
     if (!host.empty() && host.front() == '[') {  // IPv6 literal
         auto close = host.find(']');
         if (close == std::string_view::npos) return {};

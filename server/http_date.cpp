@@ -4,6 +4,8 @@
 #include <ctime>
 #include <string>
 
+#include "config/text.h"
+
 namespace gw::server {
 namespace {
 
@@ -13,18 +15,12 @@ constexpr std::time_t kMaxDate =
     std::chrono::duration_cast<std::chrono::seconds>(SystemTime::duration::max()).count() / 2;
 constexpr std::time_t kMinDate = -kMaxDate;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 std::optional<SystemTime> parse_http_date(std::string_view text) {
     // strptime reads a C string: a NUL would end the date early and hide what follows.
     if (text.find('\0') != std::string_view::npos) return std::nullopt;
-    std::string s(trim(text));
+    std::string s(config::trim_ows(text));
     static constexpr const char* kFormats[] = {
         "%a, %d %b %Y %H:%M:%S GMT",  // IMF-fixdate
         "%A, %d-%b-%y %H:%M:%S GMT",  // RFC 850

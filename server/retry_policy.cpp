@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "config/text.h"
 #include "config/units.h"
 
 namespace gw::server {
@@ -33,9 +34,7 @@ config::Duration backoff_delay(config::Duration backoff, unsigned retry,
 }
 
 std::optional<config::Duration> parse_retry_after(std::string_view value, SystemTime now) {
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-        value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    value = config::trim_ows(value);
     constexpr std::chrono::seconds kMaxWait{86'400};
     if (auto n = config::parse_uint(value)) {
         if (*n > static_cast<std::uint64_t>(kMaxWait.count())) return std::nullopt;

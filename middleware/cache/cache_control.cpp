@@ -9,12 +9,7 @@ namespace {
 
 namespace http = boost::beast::http;
 using config::iequals;  // not Beast 1.81's: see config/text.h
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
+using config::trim_ows;
 
 // delta-seconds; a malformed value is 0 so the response counts as stale (RFC 9111 4.2.1).
 // Values past 2^31 are capped there, as 1.2.2 allows.
@@ -54,13 +49,13 @@ std::string_view joined(const http::fields& fields, http::field f, std::string& 
 }
 
 std::string_view opaque_tag(std::string_view tag) {
-    tag = trim(tag);
+    tag = trim_ows(tag);
     if (tag.size() > 2 && tag[0] == 'W' && tag[1] == '/') tag.remove_prefix(2);
     return tag;
 }
 
 bool etag_listed(std::string_view list, std::string_view etag) {
-    if (trim(list) == "*") return true;
+    if (trim_ows(list) == "*") return true;
     std::string_view mine = opaque_tag(etag);
     while (!list.empty()) {
         auto comma = list.find(',');
@@ -83,11 +78,11 @@ CacheControl parse_cache_control(std::string_view value) {
             auto close = value.find('"', quote + 1);
             comma = close == std::string_view::npos ? close : value.find(',', close);
         }
-        std::string_view item = trim(value.substr(0, comma));
+        std::string_view item = trim_ows(value.substr(0, comma));
         auto eq = item.find('=');
         std::string_view arg = eq == std::string_view::npos ? std::string_view()
-                                                            : trim(item.substr(eq + 1));
-        apply_directive(cc, trim(item.substr(0, eq)), arg);
+                                                            : trim_ows(item.substr(eq + 1));
+        apply_directive(cc, trim_ows(item.substr(0, eq)), arg);
         if (comma == std::string_view::npos) break;
         value.remove_prefix(comma + 1);
     }
@@ -101,8 +96,8 @@ RequestMode request_mode(const http::request_header<>& req) {
     std::string_view value = joined(req, http::field::cache_control, storage);
     if (value.empty()) {
         // Pragma: no-cache counts only without Cache-Control (RFC 9111 5.4).
-        return iequals(trim(req[http::field::pragma]), "no-cache") ? RequestMode::revalidate
-                                                                   : RequestMode::lookup;
+        return iequals(trim_ows(req[http::field::pragma]), "no-cache") ? RequestMode::revalidate
+                                                                       : RequestMode::lookup;
     }
     CacheControl cc = parse_cache_control(value);
     if (cc.no_store) return RequestMode::bypass;

@@ -10,12 +10,6 @@ namespace {
 
 namespace http = boost::beast::http;
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 std::string sha256_hex(std::string_view data) {
     const auto digest = auth::sha256(data);
     static constexpr char kHex[] = "0123456789abcdef";
@@ -61,7 +55,7 @@ std::string header_value(const http::fields& fields, std::string_view name) {
     for (const auto& f : fields) {
         if (!config::iequals(f.name_string(), name)) continue;
         if (!out.empty()) out += ", ";
-        out += trim(f.value());
+        out += config::trim_ows(f.value());
     }
     return out;
 }
@@ -104,7 +98,7 @@ std::vector<std::string> parse_vary(std::string_view value) {
     std::vector<std::string> names;
     while (!value.empty()) {
         auto comma = value.find(',');
-        auto name = trim(value.substr(0, comma));
+        auto name = config::trim_ows(value.substr(0, comma));
         if (name == "*") return {"*"};
         if (!name.empty()) {
             std::string lower(name);

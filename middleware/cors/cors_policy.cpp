@@ -7,18 +7,12 @@
 namespace gw::middleware::cors {
 namespace {
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 // Calls fn(token) for each non-empty token of a comma list until fn returns true.
 template <class Fn>
 bool any_token(std::string_view list, Fn fn) {
     while (!list.empty()) {
         auto comma = list.find(',');
-        auto token = trim(list.substr(0, comma));
+        auto token = config::trim_ows(list.substr(0, comma));
         if (!token.empty() && fn(token)) return true;
         if (comma == std::string_view::npos) break;
         list.remove_prefix(comma + 1);
@@ -77,7 +71,7 @@ std::string join_list(const std::vector<std::string>& items) {
 }
 
 std::string with_vary(std::string_view vary, std::string_view token) {
-    vary = trim(vary);
+    vary = config::trim_ows(vary);
     if (vary.empty()) return std::string(token);
     if (vary == "*" ||
         any_token(vary, [&](std::string_view t) { return config::iequals(t, token); }))

@@ -19,27 +19,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::chrono::seconds kWaitSlack{2};
-// Views of sources that are gone (replaced by a reload) are dropped past this many.
-constexpr std::size_t kMaxViews = 32;
-
-std::atomic<std::uint64_t> g_next_source_id{1};
-
-// One worker thread's copy of one source's current token.
-struct View {
-    std::uint64_t source = 0;
-    std::uint64_t generation = 0;
-    TokenPtr token;
-};
-thread_local std::vector<View> t_views;
-
-View& view_of(std::uint64_t source) {
-    for (auto& v : t_views) {
-        if (v.source == source) return v;
-    }
-    if (t_views.size() >= kMaxViews) t_views.clear();  // only caches: refilled on demand
-    return t_views.emplace_back(View{source, 0, nullptr});
-}
-
 // scheme://host/path of the token URL: what the log names (never a query string).
 std::string endpoint_for_log(const std::string& url) {
     auto parsed = boost::urls::parse_uri(url);
@@ -62,18 +41,12 @@ TokenSource::TokenSource(config::OAuth2Client settings, Fetcher fetcher, Now now
     : settings_(std::move(settings)),
       fetcher_(fetcher ? std::move(fetcher) : Fetcher(&server::fetch)),
       now_(now ? std::move(now) : Now(&Clock::now)),
-      id_(g_next_source_id.fetch_add(1)),
       state_(settings_.refresh_before) {}
 
 const Token* TokenSource::cached() {
-    View& view = view_of(id_);
-    auto generation = generation_.load(std::memory_order_acquire);
-    if (view.generation != generation) {
-        std::lock_guard lock(mutex_);
-        view.token = state_.current();
-        view.generation = generation;
-    }
-    if (view.token && now_() < view.token->refresh_at) return view.token.get();
+    // `token` shares this thread's copy, which outlives it until the next get() here.
+    TokenPtr token = current_.get();
+    if (token && now_() < token->refresh_at) return token.get();
     return nullptr;
 }
 
@@ -117,7 +90,7 @@ bool TokenSource::reject(std::uint64_t id) {
     rejections_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     bool dropped = state_.reject(id, now_());
-    generation_.fetch_add(1, std::memory_order_release);
+    current_.publish(state_.current());
     return dropped;
 }
 
@@ -163,7 +136,7 @@ TokenPtr TokenSource::finish(const GrantResult& grant) {
             token = state_.succeeded(grant.grant->access_token, grant.grant->lifetime, now);
         else
             state_.failed(now);
-        generation_.fetch_add(1, std::memory_order_release);
+        current_.publish(state_.current());
         waiters.swap(waiters_);
         for (auto& w : waiters) {
             w->result = token;

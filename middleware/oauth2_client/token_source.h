@@ -8,10 +8,10 @@
 // secret makes a new source.
 //
 // Threads:
-// - cached() is the hot path, on any worker thread: each thread keeps its own copy of the
-//   current token (a thread_local view) and re-reads the shared one, under the mutex, only
-//   when the source's generation counter moved. So the usual request costs one atomic load
-//   and a clock read: no lock, no reference count shared between cores.
+// - cached() is the hot path, on any worker thread: the current token is a SharedSnapshot
+//   (each thread keeps its own copy, re-read under a mutex only after a new token or a drop
+//   is published). So the usual request costs one atomic load and a clock read: no lock, no
+//   reference count shared between cores.
 // - wait() is the slow path (no token yet, refresh due, token dropped), on a worker thread:
 //   under the mutex it asks TokenState what to do. The first caller that must fetch spawns
 //   the fetch coroutine on its own executor (so it outlives that request); every caller that
@@ -19,7 +19,9 @@
 //   timer's cancel to each waiter's executor: nobody blocks a worker thread, and a timer is
 //   only touched by the thread that made it. The timer also bounds the wait (fetch timeout
 //   plus slack), so a lost wake-up cannot hang a request.
-// - reject() on a worker thread, under the mutex.
+// - reject() on a worker thread, under the mutex. Whatever changes the current token
+//   (finish, reject) publishes it to the snapshot while holding the mutex, so the
+//   snapshot is never older than state_ for a later reader.
 #pragma once
 
 #include <atomic>
@@ -34,6 +36,7 @@
 #include <boost/beast/http/fields.hpp>
 
 #include "config/types.h"
+#include "middleware/shared_snapshot.h"
 #include "middleware/oauth2_client/token_request.h"
 #include "middleware/oauth2_client/token_state.h"
 #include "server/executor.h"
@@ -56,7 +59,8 @@ public:
     TokenSource& operator=(const TokenSource&) = delete;
 
     // The token to send now, or null when the caller must co_await wait(). The pointer stays
-    // valid until this thread's next call to cached(): copy what is needed right away.
+    // valid until this thread's next call to cached() (this thread's snapshot slot holds it):
+    // copy what is needed right away.
     const Token* cached();
     // A token after the fetch this request needs (shared with every other request that needs
     // it); null when none could be had (endpoint failed, or failed recently: 502).
@@ -87,12 +91,11 @@ private:
     const config::OAuth2Client settings_;
     const Fetcher fetcher_;
     const Now now_;
-    const std::uint64_t id_;  // tells this source's thread-local views from others'
 
     std::mutex mutex_;  // guards state_ and waiters_
     TokenState state_;
     std::vector<std::shared_ptr<Waiter>> waiters_;
-    std::atomic<std::uint64_t> generation_{1};  // bumped when the current token changes
+    SharedSnapshot<Token> current_;  // state_.current() as the workers read it
     std::atomic<std::uint64_t> fetches_{0};
     std::atomic<std::uint64_t> fetched_{0};
     std::atomic<std::uint64_t> failed_{0};

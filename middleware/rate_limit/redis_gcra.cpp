@@ -127,7 +127,9 @@ bool is_count(const RedisReply& r) {
 }  // namespace
 
 const RedisScript& redis_decide_script() {
-    static const RedisScript script(std::string(kPrelude) + kDecide);
+    // A refused request gives its unit back: the give-back is loaded wherever decide is.
+    static const RedisScript script(std::string(kPrelude) + kDecide,
+                                    {&redis_give_back_script()});
     return script;
 }
 

@@ -24,6 +24,7 @@ namespace gw::middleware::rate_limit {
 // ARGV, one reply element per key, keys handled in order.
 // Per key: ARGV interval ns, capacity ns. Decides as gcra_decide on Redis's clock, moves the
 // TAT when allowed, and replies with the key's base: max(TAT - now, 0) before the call.
+// Its companion is the give-back: a client that runs it loads both on every connect.
 const stores::redis::RedisScript& redis_decide_script();
 // Per key: ARGV interval ns. Moves the TAT back by one interval (gcra_give_back); replies 1
 // when a TAT is left, 0 when none is.

@@ -58,8 +58,6 @@ asio::awaitable<Decision> RedisStore::check(const Limit& limit, const Key& key) 
     const std::string redis_key_text = redis_key(prefix_, limit, key);
     const asio::any_io_executor ex = co_await asio::this_coro::executor;
     std::shared_ptr<RedisClient> client = stores::redis::client_for(redis_, ex);
-    // Loaded by every new connection along with the decide script, before it is needed.
-    client->add_script(redis_give_back_script());
     std::array<std::string_view, 2> args{interval_, capacity_};
     const auto reply = co_await client->eval_batched(redis_decide_script(), redis_key_text, args);
     if (auto d = decision_from_reply(reply, limit.rate)) co_return *d;

@@ -100,6 +100,7 @@ void RedisClient::add_script(const RedisScript& script) {
         if (sha == script.sha1()) return;
     known_scripts_.push_back(script.sha1());
     shared_->scripts.push_back(script.source());
+    for (const RedisScript* companion : script.companions()) add_script(*companion);
 }
 
 asio::awaitable<RedisReply> RedisClient::eval_script(const RedisScript& script, Args keys,

@@ -57,8 +57,9 @@ public:
                                                     std::string_view key, Args args) {
         return batcher_.call(*this, script, key, args);
     }
-    // Makes every connection SCRIPT LOAD `script` as it connects (eval_script and
-    // eval_batched do it on first use): no request of a new connection pays for a NOSCRIPT.
+    // Makes every connection SCRIPT LOAD `script` and its companions (script.h) as it
+    // connects (eval_script and eval_batched do it on first use): no request of a new
+    // connection pays for a NOSCRIPT.
     void add_script(const RedisScript& script);
 
     // A reload may change the timeout without changing the connection settings.

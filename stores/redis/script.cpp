@@ -6,7 +6,8 @@
 
 namespace gw::stores::redis {
 
-RedisScript::RedisScript(std::string source) : source_(std::move(source)) {
+RedisScript::RedisScript(std::string source, std::vector<const RedisScript*> companions)
+    : source_(std::move(source)), companions_(std::move(companions)) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (EVP_Digest(source_.data(), source_.size(), digest, &len, EVP_sha1(), nullptr) != 1) {

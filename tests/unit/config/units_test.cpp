@@ -132,3 +132,17 @@ TEST_CASE("iequals is ASCII case-insensitive and stays inside both views", "[con
     CHECK_FALSE(iequals("1", "\x11"));
     CHECK(iequals("X-Request-ID", "x-request-id"));
 }
+
+TEST_CASE("trim_ows strips only spaces and tabs, from both ends", "[config][units]") {
+    using namespace std::string_view_literals;
+    CHECK(trim_ows(" \t max-age=60\t ") == "max-age=60");
+    CHECK(trim_ows("a b") == "a b");  // inner white space stays
+    CHECK(trim_ows(" \t ").empty());
+    CHECK(trim_ows("").empty());
+    // RFC 9110 OWS is SP / HTAB: CR, LF, NUL and vertical tab are left for the caller to refuse.
+    CHECK(trim_ows("\r\nx\n") == "\r\nx\n");
+    CHECK(trim_ows(" x\0 "sv) == "x\0"sv);
+    CHECK(trim_ows("\vx\f") == "\vx\f");
+    const std::string_view text = "  token ";
+    CHECK(trim_ows(text).data() == text.data() + 2);  // a view into the input, not a copy
+}

@@ -169,6 +169,22 @@ TEST_CASE("redis client: scripts used before are loaded on connect", "[redis][cl
     CHECK(call(io, client, {"SCRIPT", "EXISTS", script.sha1()}).elements[0].integer == 1);
 }
 
+TEST_CASE("redis client: a script's companions are loaded on connect with it",
+          "[redis][client]") {
+    RedisServer server;
+    asio::io_context io;
+    RedisClient client(io.get_executor(), config_for(url_of(server), 1000, 1));
+    RedisScript later("return 'later'");
+    RedisScript first("return 1", {&later});
+    CHECK(run(io, client.eval_script(first, {}, {})).integer == 1);
+    server.restart();  // empty script cache; the client reconnects
+    REQUIRE(wait_pong(io, client));
+    auto exists = call(io, client, {"SCRIPT", "EXISTS", first.sha1(), later.sha1()});
+    REQUIRE(exists.type == Type::array);
+    CHECK(exists.elements[0].integer == 1);
+    CHECK(exists.elements[1].integer == 1);  // never run, loaded along with `first`
+}
+
 TEST_CASE("redis client: AUTH with requirepass, and a wrong password", "[redis][client]") {
     RedisServer server({"--requirepass", "s3cret"});
     asio::io_context io;
