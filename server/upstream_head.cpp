@@ -107,8 +107,14 @@ void UpstreamHead::prepare(http::fields& fields, const HopInfo& hop,
                            bool chunked, std::optional<std::uint64_t> length) {
     entries_ = {};
     host_by_rule_ = false;
-    // Copied before the strip: a Connection field may name Host.
-    original_host_ = fields[http::field::host];
+    // Copied before the strip: a Connection field may name Host. A walk over the few fields
+    // costs less than a lookup in their case-insensitive tree.
+    original_host_.clear();
+    for (const auto& f : fields) {
+        if (f.name() != http::field::host) continue;
+        original_host_ = f.value();
+        break;
+    }
     strip_hop_by_hop(fields);
     fields.erase(http::field::expect);  // the gateway answered 100-continue itself
     decide_forwarded(fields, hop);

@@ -41,9 +41,9 @@ std::shared_ptr<asio::ssl::context> UpstreamPool::tls_context(
 UpstreamConnectionPtr UpstreamPool::take_idle(
     const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
     bool retryable) {
-    auto it = idle_.find(target.url);
-    if (it == idle_.end()) return nullptr;
-    auto& conns = it->second.conns;
+    IdleList* list = find_list(target.url);
+    if (!list) return nullptr;
+    auto& conns = list->conns;
     auto now = std::chrono::steady_clock::now();
     while (!conns.empty()) {
         UpstreamConnectionPtr c = std::move(conns.back());
@@ -152,10 +152,25 @@ Task<UpstreamConnectionPtr> UpstreamPool::connect(
     co_return c;
 }
 
+UpstreamPool::IdleList* UpstreamPool::find_list(std::string_view key) {
+    if (last_ && last_key_ == key) return last_;
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return nullptr;
+    last_key_ = it->first;
+    last_ = &it->second;  // a map node: stays put until erased (sweep)
+    return last_;
+}
+
+UpstreamPool::IdleList& UpstreamPool::list_for(std::string_view key) {
+    if (IdleList* list = find_list(key)) return *list;
+    auto it = idle_.emplace(std::string(key), IdleList{}).first;
+    last_key_ = it->first;
+    last_ = &it->second;
+    return *last_;
+}
+
 void UpstreamPool::release(UpstreamConnectionPtr conn, const config::Upstream& upstream) {
-    auto it = idle_.find(conn->key);
-    if (it == idle_.end()) it = idle_.emplace(conn->key, IdleList{}).first;
-    auto& list = it->second;
+    auto& list = list_for(conn->key);
     list.idle_timeout = upstream.keepalive_idle_timeout;
     if (list.conns.size() >= upstream.keepalive_max_idle) return;  // dropped: closes
     conn->idle_since = std::chrono::steady_clock::now();
@@ -169,7 +184,12 @@ void UpstreamPool::sweep(std::chrono::steady_clock::time_point now) {
         std::erase_if(conns, [&](const UpstreamConnectionPtr& c) {
             return now - c->idle_since > it->second.idle_timeout;
         });
-        it = conns.empty() ? idle_.erase(it) : std::next(it);
+        if (!conns.empty()) {
+            ++it;
+            continue;
+        }
+        if (last_ == &it->second) last_ = nullptr;
+        it = idle_.erase(it);
     }
     std::erase_if(tls_, [](const auto& kv) { return kv.second.upstream.use_count() == 1; });
 }

@@ -67,9 +67,16 @@ private:
         std::shared_ptr<asio::ssl::context> ctx;
     };
 
+    // The list of the target used last: requests come in streaks to one target, and comparing
+    // its URL is cheaper than hashing it twice per request. last_key_ views the map's own key.
+    IdleList* find_list(std::string_view key);
+    IdleList& list_for(std::string_view key);
+
     asio::io_context& ioc_;
     DnsCache* dns_;
     std::unordered_map<std::string, IdleList, StringHash, std::equal_to<>> idle_;
+    std::string_view last_key_;
+    IdleList* last_ = nullptr;
     std::unordered_map<const config::Upstream*, TlsEntry> tls_;
 };
 
