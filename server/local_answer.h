@@ -77,9 +77,10 @@ Task<bool> send_reply(Stream& stream, RequestContext& ctx, const middleware::Rep
                                                      boost::asio::buffer(body)};
     ctx.status = reply.status;
     ctx.bytes_out = body.size();
-    boost::beast::get_lowest_layer(stream).expires_after(ctx.config->server.limits.idle_timeout);
-    auto [ec, n] = co_await stream.async_write_some(buffers, kTuple);
-    if (!ec && n < boost::asio::buffer_size(buffers)) ec = co_await write_rest(stream, buffers, n);
+    boost::system::error_code ec;
+    std::size_t n = write_now(stream, buffers, ec);
+    if (!ec && n < boost::asio::buffer_size(buffers))
+        ec = co_await write_rest(stream, buffers, n, ctx.config->server.limits.idle_timeout);
     co_return !ec && keep_alive;
 }
 

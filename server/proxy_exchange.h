@@ -173,20 +173,20 @@ Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, Request
     const Framing framing = up_head.framing();
     if (kept.replay) {  // a retry: the whole body is in memory, framed by Content-Length
         Piece all(framing, head, kept.data().data(), kept.data().size(), true);
-        beast::get_lowest_layer(up).expires_after(timeout);
-        auto [ec, n] = co_await up.async_write_some(all.buffers(), kTuple);
+        boost::system::error_code ec;
+        std::size_t n = write_now(up, all.buffers(), ec);
         if (!ec && n < asio::buffer_size(all.buffers()))
-            ec = co_await write_rest(up, all.buffers(), n);
+            ec = co_await write_rest(up, all.buffers(), n, timeout);
         if (ec) co_return Exchange{Stage::send_failed, false, false, true, ec};
         co_return Exchange{Stage::done};
     }
     ctx.bytes_in += preread;
     kept.add(buf, preread);
     Piece first(framing, head, buf, preread, parser.is_done());
-    beast::get_lowest_layer(up).expires_after(timeout);
-    auto [ec, n] = co_await up.async_write_some(first.buffers(), kTuple);
+    boost::system::error_code ec;
+    std::size_t n = write_now(up, first.buffers(), ec);
     if (!ec && n < asio::buffer_size(first.buffers()))
-        ec = co_await write_rest(up, first.buffers(), n);
+        ec = co_await write_rest(up, first.buffers(), n, timeout);
     if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec), ec};
     while (!parser.is_done()) {
         std::size_t size = 0;
@@ -196,10 +196,10 @@ Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, Request
         ctx.bytes_in += size;
         kept.add(buf, size);
         Piece piece(framing, {}, buf, size, parser.is_done());
-        beast::get_lowest_layer(up).expires_after(timeout);
-        auto [wec, wn] = co_await up.async_write_some(piece.buffers(), kTuple);
+        boost::system::error_code wec;
+        std::size_t wn = write_now(up, piece.buffers(), wec);
         if (!wec && wn < asio::buffer_size(piece.buffers()))
-            wec = co_await write_rest(up, piece.buffers(), wn);
+            wec = co_await write_rest(up, piece.buffers(), wn, timeout);
         if (wec) co_return Exchange{Stage::upstream_error, false, false, false, wec};
     }
     co_return Exchange{Stage::done};
@@ -267,10 +267,10 @@ Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
         if (observer && rp.is_done()) observer->on_end();
         Piece piece(framing, first ? std::string_view(head) : std::string_view(), buf, size,
                     rp.is_done());
-        beast::get_lowest_layer(down).expires_after(limits.idle_timeout);
-        auto [wec, wn] = co_await down.async_write_some(piece.buffers(), kTuple);
+        boost::system::error_code wec;
+        std::size_t wn = write_now(down, piece.buffers(), wec);
         if (!wec && wn < asio::buffer_size(piece.buffers()))
-            wec = co_await write_rest(down, piece.buffers(), wn);
+            wec = co_await write_rest(down, piece.buffers(), wn, limits.idle_timeout);
         if (wec) co_return Exchange{Stage::client_error};
         if (rp.is_done()) break;
         auto next = buffered_piece(up_buffer, rp, buf);

@@ -157,9 +157,10 @@ Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestPar
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     ctx.status = r.status;
     ctx.bytes_out = body.size();
-    beast::get_lowest_layer(stream).expires_after(ctx.config->server.limits.idle_timeout);
-    auto [ec, n] = co_await stream.async_write_some(buffers, kTuple);
-    if (!ec && n < asio::buffer_size(buffers)) ec = co_await write_rest(stream, buffers, n);
+    boost::system::error_code ec;
+    std::size_t n = write_now(stream, buffers, ec);
+    if (!ec && n < asio::buffer_size(buffers))
+        ec = co_await write_rest(stream, buffers, n, ctx.config->server.limits.idle_timeout);
     co_return !ec && keep_alive;
 }
 
