@@ -163,12 +163,12 @@ Task<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer, Request
 // start never reaches it); they leave with the head in one write.
 template <class Down, class Up>
 Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
-                            const UpstreamHead& up_head, Up& up, char* buf, std::size_t preread,
-                            RequestContext& ctx, config::Duration timeout, KeptBody& kept) {
+                            const UpstreamHead& up_head, Up& up, std::string& head, char* buf,
+                            std::size_t preread, RequestContext& ctx, config::Duration timeout,
+                            KeptBody& kept) {
     const auto& req = parser.get();
     const auto& limits = ctx.config->server.limits;
-    std::string head;
-    head.reserve(512);
+    head.clear();
     up_head.append(head, req);
     const Framing framing = up_head.framing();
     if (kept.replay) {  // a retry: the whole body is in memory, framed by Content-Length
@@ -243,12 +243,12 @@ Task<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
 // body piece: one write for a small answer instead of two.
 template <class Down, class Up>
 Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer, ResponseParser& rp,
-                              char* buf, RequestContext& ctx, config::Duration timeout,
-                              const HeadOverrides& overrides, Exchange ex) {
+                              std::string& head, char* buf, RequestContext& ctx,
+                              config::Duration timeout, const HeadOverrides& overrides,
+                              Exchange ex) {
     auto& res = rp.get();
     const auto& limits = ctx.config->server.limits;
-    std::string head;
-    head.reserve(512);
+    head.clear();
     append_response_head(head, res, overrides);
     const Framing framing = overrides.framing;
     std::size_t size = 0;
@@ -305,8 +305,8 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
                         bool keep_alive, KeptBody& kept, RetryGate& gate, const SentToken& token) {
     bool head_request = parser.get().method() == http::verb::head;
     auto sent_at = std::chrono::steady_clock::now();
-    Exchange ex = co_await send_request(down, down_buffer, parser, up_head, up, buf, preread,
-                                        ctx, timeout, kept);
+    Exchange ex = co_await send_request(down, down_buffer, parser, up_head, up, conn.heads, buf,
+                                        preread, ctx, timeout, kept);
     // An upstream may answer early (401, 413) and stop reading the body: its answer, if one
     // came, is worth more to the client than a 502.
     bool early = ex.stage == Stage::upstream_error;
@@ -342,7 +342,8 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
                                conn.buffer.size() == 0;
         co_return ex;
     }
-    ex = co_await relay_response(down, up, conn.buffer, *rp, buf, ctx, timeout, overrides, ex);
+    ex = co_await relay_response(down, up, conn.buffer, *rp, conn.heads, buf, ctx, timeout,
+                                 overrides, ex);
     if (early) ex.upstream_reusable = false;
     co_return ex;
 }

@@ -36,9 +36,10 @@ Task<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer, RequestPa
         // while waiting the connection counts as idle, so a drain may close it.
         beast::get_lowest_layer(stream).expires_after(first ? limits.header_timeout
                                                             : limits.idle_timeout);
-        auto handle = worker.idle_add(&socket_of(stream));
+        Worker::IdleEntry idle(&socket_of(stream));
+        worker.idle_add(idle);
         auto [ec, n] = co_await stream.async_read_some(buffer.prepare(2048), kTuple);
-        worker.idle_remove(handle);
+        worker.idle_remove(idle);
         if (ec) co_return HeadResult::closed;
         buffer.commit(n);
     }

@@ -35,6 +35,7 @@ public:
     const std::shared_ptr<asio::ssl::context>& tls_context() const { return tls_ctx_; }
 
     beast::flat_buffer buffer;  // bytes read past the last message stay with the connection
+    std::string heads;          // room for the request and response heads of its exchanges
     std::string key;            // pool key: the target URL
     std::chrono::steady_clock::time_point idle_since{};
     bool reused = false;        // taken from the pool, so it may have been closed by the peer

@@ -75,7 +75,7 @@ void Worker::begin_drain() {
 
 void Worker::close_idle() {
     boost::system::error_code ec;
-    for (auto* s : idle_) s->cancel(ec);
+    for (auto& e : idle_) e.socket->cancel(ec);
 }
 
 void Worker::stop() { ioc_.stop(); }

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/intrusive/list.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -63,10 +63,16 @@ public:
     std::string& log_line() { return log_line_; }
     Balancer& balancer() { return balancer_; }
 
-    // Idle downstream connections register so drain can close them.
-    using IdleHandle = std::list<Socket*>::iterator;
-    IdleHandle idle_add(Socket* s) { return idle_.insert(idle_.end(), s); }
-    void idle_remove(IdleHandle h) { idle_.erase(h); }
+    // Idle downstream connections register so drain can close them. The entry lives in the
+    // waiting session's frame (no allocation per wait); it is removed when the wait ends, and
+    // simply dies with a frame destroyed at shutdown (normal_link: nothing touches it then).
+    struct IdleEntry : boost::intrusive::list_base_hook<
+                           boost::intrusive::link_mode<boost::intrusive::normal_link>> {
+        explicit IdleEntry(Socket* s) : socket(s) {}
+        Socket* socket;
+    };
+    void idle_add(IdleEntry& e) { idle_.push_back(e); }
+    void idle_remove(IdleEntry& e) { idle_.erase(idle_.iterator_to(e)); }
     bool draining() const { return draining_; }
 
 private:
@@ -87,7 +93,7 @@ private:
     std::string log_line_;
     std::vector<std::unique_ptr<Acceptor>> acceptors_;
     Balancer balancer_;
-    std::list<Socket*> idle_;
+    boost::intrusive::list<IdleEntry, boost::intrusive::constant_time_size<false>> idle_;
     bool draining_ = false;
     Timer sweep_timer_{ioc_};
     Timer accept_backoff_{ioc_};
