@@ -26,8 +26,7 @@ std::string render_respond_lines(const Respond& respond, const HeaderOps& rules)
     for (const auto& name : rules.remove)
         std::erase_if(fields, [&](const auto& f) { return iequals(f.first, name); });
     for (const auto& [name, value] : rules.set) set_field(fields, name, value);
-    const unsigned s = respond.status;
-    const bool bodiless = s == 204 || s == 304 || s < 200;
+    const bool bodiless = bodiless_status(respond.status);
     std::string out;
     for (const auto& [name, value] : fields) {
         if (gateway_written(name, bodiless)) continue;

@@ -188,6 +188,11 @@ struct HeaderOps {
     bool empty() const { return set.empty() && remove.empty(); }
 };
 
+// 1xx, 204 and 304 answers carry no body, and so no framing of their own (RFC 9110 6.4.1).
+inline bool bodiless_status(unsigned status) {
+    return status < 200 || status == 204 || status == 304;
+}
+
 struct Respond {
     unsigned status = 200;
     HeaderList headers;

@@ -5,6 +5,7 @@
 #include <boost/beast/core/string.hpp>
 
 #include "config/text.h"
+#include "config/types.h"
 #include "server/head_lines.h"
 
 namespace gw::server {
@@ -102,27 +103,16 @@ void append_fixed_response_head(std::string& out, unsigned version, unsigned sta
     });
 }
 
-void append_request_head(std::string& out, const http::request_header<>& head) {
-    append_lines(out, [&](auto& sink) {
-        sink.put(head.method_string());
-        sink.put(" ");
-        sink.put(head.target());
-        sink.put(" ");
-        sink.put(version_text(head.version()));
-        sink.put("\r\n");
-        put_fields(sink, head);
-    });
-}
-
-Framing framing_of(const http::fields& fields, bool no_body) {
-    if (no_body) return Framing::none;
-    // One linear pass: cheaper than two case-insensitive tree lookups for a handful of fields.
-    bool length = false;
-    for (const auto& f : fields) {
-        if (f.name() == http::field::transfer_encoding) return Framing::chunked;  // only "chunked"
-        if (f.name() == http::field::content_length) length = true;
+HeadOverrides own_answer(std::string_view request_id, bool keep_alive, unsigned status,
+                         std::size_t body_size) {
+    HeadOverrides o;
+    o.request_id = request_id;
+    o.keep_alive = keep_alive;
+    if (!config::bodiless_status(status)) {
+        o.framing = Framing::length;
+        o.length = body_size;
     }
-    return length ? Framing::length : Framing::until_close;
+    return o;
 }
 
 Piece::Piece(Framing framing, std::string_view head, const char* data, std::size_t size,

@@ -17,7 +17,7 @@ namespace gw::server {
 
 namespace http = boost::beast::http;
 
-// How a body is framed on the wire, decided from the head's own fields.
+// How a body is framed on the wire.
 enum class Framing { none, length, chunked, until_close };
 
 // What the gateway decides about a response head as it is written, instead of setting fields
@@ -42,11 +42,10 @@ void append_response_head(std::string& out, const http::response_header<>& head,
 void append_fixed_response_head(std::string& out, unsigned version, unsigned status,
                                  std::string_view lines, std::string_view request_id,
                                  bool keep_alive);
-// "GET /x HTTP/1.1\r\n" + fields + "\r\n"
-void append_request_head(std::string& out, const http::request_header<>& head);
-
-// How a body is framed on the wire, decided from the head's own fields.
-Framing framing_of(const http::fields& fields, bool no_body);
+// The framing, Connection and request id of an answer the gateway makes itself: a
+// Content-Length unless the status carries no body.
+HeadOverrides own_answer(std::string_view request_id, bool keep_alive, unsigned status,
+                         std::size_t body_size);
 
 // The buffers of one write: optional head, then a body piece in its framing, then the chunked
 // terminator when the body ends.

@@ -59,17 +59,11 @@ Task<bool> send_reply(Stream& stream, RequestContext& ctx, const middleware::Rep
                                 ? (reply.shared_body ? std::string_view(*reply.shared_body)
                                                      : std::string_view(reply.body))
                                 : std::string_view(res.body());
-    bool bodiless = reply.status == 204 || reply.status == 304 || reply.status < 200;
     // Framing, Connection and the request id are written with the head, over any stored
     // copies of them (a cached head).
-    HeadOverrides overrides;
-    overrides.request_id = ctx.request_id;
-    overrides.keep_alive = keep_alive;
-    if (!bodiless) {
-        overrides.framing = Framing::length;
-        overrides.length = body.size();
-    }
-    if (head_request || bodiless) body = {};
+    const HeadOverrides overrides = own_answer(ctx.request_id, keep_alive, reply.status,
+                                               body.size());
+    if (head_request || config::bodiless_status(reply.status)) body = {};
     std::string head;
     head.reserve(256);
     append_response_head(head, res, overrides);

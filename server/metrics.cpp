@@ -87,16 +87,12 @@ void Histogram::observe(double seconds) {
 }
 
 template <class T>
-T& WorkerMetrics::find_or_add(NameMap<T>& map, Last<T>& last, std::string_view name) {
-    if (last.stats && last.name == name) return *last.stats;
+T& WorkerMetrics::find_or_add(NameMap<T>& map, LastLookup<NameMap<T>>& last,
+                              std::string_view name) {
     // Only this worker inserts, so an unlocked find cannot race with an insert.
-    auto it = map.find(name);
-    if (it == map.end()) {
-        std::lock_guard lock(mutex_);
-        it = map.emplace(std::string(name), std::make_unique<T>()).first;
-    }
-    last = {it->first, it->second.get()};
-    return *it->second;
+    if (auto* found = last.find(map, name)) return **found;
+    std::lock_guard lock(mutex_);
+    return *last.remember(map.emplace(std::string(name), std::make_unique<T>()).first)->get();
 }
 
 void WorkerMetrics::record_request(std::string_view route, std::string_view method,

@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/last_lookup.h"
+
 namespace gw::server {
 
 inline constexpr std::array<double, 13> kLatencyBuckets = {
@@ -60,22 +62,14 @@ private:
     friend class Metrics;
     template <class T>
     using NameMap = std::unordered_map<std::string, std::unique_ptr<T>, StringHash, std::equal_to<>>;
-    // The entry found last, by name: traffic runs in streaks of one route, and a string
-    // compare is cheaper than hashing the name on every request. The key views the map's own
-    // (stable) key string.
     template <class T>
-    struct Last {
-        std::string_view name;
-        T* stats = nullptr;
-    };
-    template <class T>
-    T& find_or_add(NameMap<T>& map, Last<T>& last, std::string_view name);
+    T& find_or_add(NameMap<T>& map, LastLookup<NameMap<T>>& last, std::string_view name);
 
     std::mutex mutex_;  // guards map structure only (inserts vs. scrape)
     NameMap<RouteStats> routes_;
     NameMap<UpstreamStats> upstreams_;
-    Last<RouteStats> last_route_;
-    Last<UpstreamStats> last_upstream_;
+    LastLookup<NameMap<RouteStats>> last_route_;
+    LastLookup<NameMap<UpstreamStats>> last_upstream_;
 };
 
 class Metrics {

@@ -76,9 +76,8 @@ struct Attempt {
 // Not a coroutine itself: one frame fewer per attempt.
 template <class Down>
 Task<Exchange> exchange_on(Call<Down>& c, UpstreamConnection& conn) {
-    return exchange_over(c.down, c.down_buffer, c.parser, c.head, conn, c.buf,
-                                     c.preread, c.ctx, c.timeout, c.version, c.keep_alive,
-                                     c.kept, c.gate, c.token);
+    return exchange_over(c.down, c.down_buffer, c.parser, c.head, conn, c.buf, c.preread, c.ctx,
+                         c.timeout, c.version, c.keep_alive, c.kept, c.gate, c.token);
 }
 
 void log_token_unavailable(const RequestContext& ctx) {

@@ -300,9 +300,9 @@ struct SentToken {
 template <class Down, class Up>
 Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
                         const UpstreamHead& up_head, Up& up, UpstreamConnection& conn,
-                        char* buf, std::size_t preread,
-                        RequestContext& ctx, config::Duration timeout, unsigned version,
-                        bool keep_alive, KeptBody& kept, RetryGate& gate, const SentToken& token) {
+                        char* buf, std::size_t preread, RequestContext& ctx,
+                        config::Duration timeout, unsigned version, bool keep_alive,
+                        KeptBody& kept, RetryGate& gate, const SentToken& token) {
     bool head_request = parser.get().method() == http::verb::head;
     auto sent_at = std::chrono::steady_clock::now();
     Exchange ex = co_await send_request(down, down_buffer, parser, up_head, up, conn.heads, buf,
@@ -351,9 +351,8 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
 template <class Down>
 Task<Exchange> exchange_over(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
                              const UpstreamHead& up_head, UpstreamConnection& conn, char* buf,
-                             std::size_t preread,
-                             RequestContext& ctx, config::Duration timeout, unsigned version,
-                             bool keep_alive, KeptBody& kept, RetryGate& gate,
+                             std::size_t preread, RequestContext& ctx, config::Duration timeout,
+                             unsigned version, bool keep_alive, KeptBody& kept, RetryGate& gate,
                              const SentToken& token) {
     // Not a coroutine itself: it hands back the exchange's own (lazy) task, one frame fewer.
     if (conn.is_tls())

@@ -27,7 +27,7 @@ bool prepare_response(http::response<http::buffer_body>& res, RequestContext& ct
                       const ResponseParser& rp, unsigned version, bool& keep_alive,
                       bool head_request, HeadOverrides& head) {
     unsigned status = res.result_int();
-    bool no_body = head_request || status == 204 || status == 304 || status < 200;
+    bool no_body = head_request || config::bodiless_status(status);
     auto length = rp.content_length();
     strip_hop_by_hop(res);
     middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);

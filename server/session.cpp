@@ -132,7 +132,6 @@ Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestPar
     const auto& spec = ctx.match.route->spec;
     const config::Respond& r = *spec.respond;
     const unsigned version = parser.get().version();
-    bool bodiless_status = r.status == 204 || r.status == 304 || r.status < 200;
     std::string head;
     head.reserve(256);
     if (spec.steps.empty() && ctx.response_headers.empty()) {
@@ -144,17 +143,12 @@ Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestPar
         for (const auto& [name, value] : r.headers) res.set(name, value);
         middleware::apply_header_ops(spec.response_headers, res);
         middleware::run_response_steps(ctx, res);
-        HeadOverrides overrides;
-        overrides.request_id = ctx.request_id;
-        overrides.keep_alive = keep_alive;
-        if (!bodiless_status) {
-            overrides.framing = Framing::length;
-            overrides.length = r.body.size();
-        }
-        append_response_head(head, res, overrides);
+        append_response_head(head, res,
+                             own_answer(ctx.request_id, keep_alive, r.status, r.body.size()));
     }
     std::string_view body = r.body;
-    if (parser.get().method() == http::verb::head || bodiless_status) body = {};
+    if (parser.get().method() == http::verb::head || config::bodiless_status(r.status))
+        body = {};
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
     ctx.status = r.status;
     ctx.bytes_out = body.size();

@@ -41,7 +41,7 @@ std::shared_ptr<asio::ssl::context> UpstreamPool::tls_context(
 UpstreamConnectionPtr UpstreamPool::take_idle(
     const std::shared_ptr<const config::Upstream>& upstream, const config::Target& target,
     bool retryable) {
-    IdleList* list = find_list(target.url);
+    IdleList* list = last_list_.find(idle_, target.url);
     if (!list) return nullptr;
     auto& conns = list->conns;
     auto now = std::chrono::steady_clock::now();
@@ -152,30 +152,14 @@ Task<UpstreamConnectionPtr> UpstreamPool::connect(
     co_return c;
 }
 
-UpstreamPool::IdleList* UpstreamPool::find_list(std::string_view key) {
-    if (last_ && last_key_ == key) return last_;
-    auto it = idle_.find(key);
-    if (it == idle_.end()) return nullptr;
-    last_key_ = it->first;
-    last_ = &it->second;  // a map node: stays put until erased (sweep)
-    return last_;
-}
-
-UpstreamPool::IdleList& UpstreamPool::list_for(std::string_view key) {
-    if (IdleList* list = find_list(key)) return *list;
-    auto it = idle_.emplace(std::string(key), IdleList{}).first;
-    last_key_ = it->first;
-    last_ = &it->second;
-    return *last_;
-}
-
 void UpstreamPool::release(UpstreamConnectionPtr conn, const config::Upstream& upstream) {
-    auto& list = list_for(conn->key);
-    list.idle_timeout = upstream.keepalive_idle_timeout;
-    if (list.conns.size() >= upstream.keepalive_max_idle) return;  // dropped: closes
+    IdleList* list = last_list_.find(idle_, conn->key);
+    if (!list) list = last_list_.remember(idle_.emplace(conn->key, IdleList{}).first);
+    list->idle_timeout = upstream.keepalive_idle_timeout;
+    if (list->conns.size() >= upstream.keepalive_max_idle) return;  // dropped: closes
     conn->idle_since = std::chrono::steady_clock::now();
     conn->tcp().expires_never();
-    list.conns.push_back(std::move(conn));
+    list->conns.push_back(std::move(conn));
 }
 
 void UpstreamPool::sweep(std::chrono::steady_clock::time_point now) {
@@ -188,7 +172,7 @@ void UpstreamPool::sweep(std::chrono::steady_clock::time_point now) {
             ++it;
             continue;
         }
-        if (last_ == &it->second) last_ = nullptr;
+        last_list_.forget(&it->second);
         it = idle_.erase(it);
     }
     std::erase_if(tls_, [](const auto& kv) { return kv.second.upstream.use_count() == 1; });

@@ -16,6 +16,7 @@
 #include "config/types.h"
 #include "server/dns_cache.h"
 #include "server/executor.h"
+#include "server/last_lookup.h"
 #include "server/metrics.h"
 #include "server/upstream_connection.h"
 
@@ -67,16 +68,12 @@ private:
         std::shared_ptr<asio::ssl::context> ctx;
     };
 
-    // The list of the target used last: requests come in streaks to one target, and comparing
-    // its URL is cheaper than hashing it twice per request. last_key_ views the map's own key.
-    IdleList* find_list(std::string_view key);
-    IdleList& list_for(std::string_view key);
+    using IdleMap = std::unordered_map<std::string, IdleList, StringHash, std::equal_to<>>;
 
     asio::io_context& ioc_;
     DnsCache* dns_;
-    std::unordered_map<std::string, IdleList, StringHash, std::equal_to<>> idle_;
-    std::string_view last_key_;
-    IdleList* last_ = nullptr;
+    IdleMap idle_;
+    LastLookup<IdleMap> last_list_;  // the target used last: a URL compare, not two hashes
     std::unordered_map<const config::Upstream*, TlsEntry> tls_;
 };
 

@@ -32,26 +32,44 @@ TEST_CASE("response heads are one flat string", "[http_writer]") {
     CHECK(out.rfind("HTTP/1.0 404 Gone Fishing\r\n", 0) == 0);
 }
 
-TEST_CASE("request heads carry method, target and fields", "[http_writer]") {
-    http::request_header<> h;
-    h.method(http::verb::post);
-    h.target("/v2/orders?x=1");
+TEST_CASE("the gateway's framing, Connection and request id replace the message's own",
+          "[http_writer]") {
+    http::response_header<> h;
+    h.result(http::status::ok);
     h.version(11);
-    h.set(http::field::host, "crm:8080");
+    h.set(http::field::content_type, "application/json");
+    h.set(http::field::content_length, "999");
+    h.set(http::field::connection, "keep-alive");
+    h.set("X-Request-Id", "upstream-id");
     std::string out;
-    append_request_head(out, h);
-    CHECK(out == "POST /v2/orders?x=1 HTTP/1.1\r\nHost: crm:8080\r\n\r\n");
+    append_response_head(out, h, own_answer("r1", false, 200, 12));
+    CHECK(out == "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 "x-request-id: r1\r\nContent-Length: 12\r\nConnection: close\r\n\r\n");
+    // HTTP/1.0 keeps the connection only when told; a 304 keeps its own Content-Length.
+    h.version(10);
+    h.result(http::status::not_modified);
+    out.clear();
+    append_response_head(out, h, own_answer("r1", true, 304, 12));
+    CHECK(out == "HTTP/1.0 304 Not Modified\r\nContent-Type: application/json\r\n"
+                 "Content-Length: 999\r\nx-request-id: r1\r\nConnection: keep-alive\r\n\r\n");
 }
 
-TEST_CASE("framing follows the head's fields", "[http_writer]") {
-    http::fields f;
-    CHECK(framing_of(f, false) == Framing::until_close);
-    CHECK(framing_of(f, true) == Framing::none);
-    f.set(http::field::content_length, "3");
-    CHECK(framing_of(f, false) == Framing::length);
-    f.erase(http::field::content_length);
-    f.set(http::field::transfer_encoding, "chunked");
-    CHECK(framing_of(f, false) == Framing::chunked);
+TEST_CASE("a chunked answer is announced, an answer framed by the close is not",
+          "[http_writer]") {
+    http::response_header<> h;
+    h.result(http::status::ok);
+    h.version(11);
+    h.set(http::field::transfer_encoding, "gzip, chunked");
+    HeadOverrides o;
+    o.framing = Framing::chunked;
+    std::string out;
+    append_response_head(out, h, o);
+    CHECK(out == "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    o.framing = Framing::until_close;
+    o.keep_alive = false;
+    out.clear();
+    append_response_head(out, h, o);
+    CHECK(out == "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
 }
 
 TEST_CASE("pieces frame chunks and end the stream", "[http_writer]") {

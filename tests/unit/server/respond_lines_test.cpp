@@ -22,16 +22,9 @@ std::string built_head(const config::Respond& r, const config::HeaderOps& rules,
     http::response<http::empty_body> res{static_cast<http::status>(r.status), version};
     for (const auto& [name, value] : r.headers) res.set(name, value);
     middleware::apply_header_ops(rules, res);
-    server::HeadOverrides o;
-    o.request_id = "rid";
-    o.keep_alive = keep_alive;
-    bool bodiless = r.status == 204 || r.status == 304 || r.status < 200;
-    if (!bodiless) {
-        o.framing = server::Framing::length;
-        o.length = r.body.size();
-    }
     std::string out;
-    server::append_response_head(out, res, o);
+    server::append_response_head(out, res,
+                                 server::own_answer("rid", keep_alive, r.status, r.body.size()));
     return out;
 }
 
