@@ -66,6 +66,10 @@ public:
     // Called once with the head of whatever answer goes downstream (upstream, respond:, a
     // step's Reply, the gateway's own errors), before it is written.
     virtual void on_response(RequestContext&, ResponseHead&) const {}
+    // Whether on_response may change a head: a route none of whose steps does relays the
+    // upstream's head without building Beast fields for it. Steps that override on_response
+    // say true.
+    virtual bool shapes_response() const { return false; }
 };
 
 // A step that never waits: it implements decide() and gets both request entry points.

@@ -2,6 +2,7 @@
 // added. Pure functions over Beast fields so they are unit-tested without sockets.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,11 +10,45 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/fields.hpp>
 
+#include "config/text.h"
 #include "config/types.h"
 
 namespace gw::server {
 
 namespace http = boost::beast::http;
+
+// Headers the Connection fields name (RFC 9110 7.6.1), as views into those fields' values.
+// Tokens that name no header ("close") or one removed anyway ("keep-alive") are left out, so
+// the common case collects nothing. The first kInline names need no allocation.
+struct ConnectionNames {
+    static constexpr std::size_t kInline = 8;
+    std::array<std::string_view, kInline> names;
+    std::size_t count = 0;
+    std::vector<std::string_view> more;
+
+    void add_tokens(std::string_view v) {
+        while (!v.empty()) {
+            auto comma = v.find(',');
+            auto token = config::trim_ows(v.substr(0, comma));
+            if (!token.empty() && !config::iequals(token, "close") &&
+                !config::iequals(token, "keep-alive")) {
+                if (count < kInline) names[count++] = token;
+                else more.push_back(token);
+            }
+            if (comma == std::string_view::npos) break;
+            v.remove_prefix(comma + 1);
+        }
+    }
+    bool empty() const { return count == 0; }
+    bool named(std::string_view name) const {
+        for (std::size_t i = 0; i < count; ++i)
+            if (config::iequals(names[i], name)) return true;
+        for (auto n : more)
+            if (config::iequals(n, name)) return true;
+        return false;
+    }
+};
+
 
 // Removes Connection, the headers it names, and the other hop-by-hop headers
 // (Keep-Alive, Proxy-Connection, Proxy-Authenticate, Proxy-Authorization, TE, Trailer,

@@ -6,7 +6,9 @@
 
 #include "config/text.h"
 #include "config/types.h"
+#include "server/forwarding.h"
 #include "server/head_lines.h"
+#include "server/response_reader.h"
 
 namespace gw::server {
 namespace {
@@ -52,6 +54,16 @@ void put_fields(Sink& sink, const http::fields& fields) {
     sink.put("\r\n");
 }
 
+// The lines of HeadOverrides, then the blank line.
+template <class Sink>
+void put_overrides(Sink& sink, unsigned version, const HeadOverrides& o, const Decimal& length) {
+    if (!o.request_id.empty()) sink.line("x-request-id", o.request_id);
+    if (o.framing == Framing::length) sink.line("Content-Length", length.view());
+    if (o.framing == Framing::chunked) sink.put("Transfer-Encoding: chunked\r\n");
+    put_connection(sink, version, o.keep_alive);
+    sink.put("\r\n");
+}
+
 bool is_request_id(const http::fields::value_type& f) {
     return f.name() == http::field::unknown && config::iequals(f.name_string(), "x-request-id");
 }
@@ -82,11 +94,45 @@ void append_response_head(std::string& out, const http::response_header<>& head,
             if (!o.request_id.empty() && is_request_id(f)) continue;
             sink.line(f.name_string(), f.value());
         }
-        if (!o.request_id.empty()) sink.line("x-request-id", o.request_id);
-        if (o.framing == Framing::length) sink.line("Content-Length", length.view());
-        if (o.framing == Framing::chunked) sink.put("Transfer-Encoding: chunked\r\n");
-        put_connection(sink, head.version(), o.keep_alive);
-        sink.put("\r\n");
+        put_overrides(sink, head.version(), o, length);
+    });
+}
+
+void append_response_head(std::string& out, const ResponseReader& r, unsigned version,
+                          const HeadOverrides& o) {
+    using Name = ResponseReader::Name;
+    StatusLine status(version, r.status(), r.reason());
+    const bool own_framing = o.framing != Framing::none;
+    const Decimal length(o.length);
+    ConnectionNames named;
+    for (const auto& f : r.fields())
+        if (f.known == Name::connection) named.add_tokens(f.value);
+    auto dropped = [&](const ResponseReader::Field& f) {
+        switch (f.known) {
+            case Name::connection:
+            case Name::proxy_connection:
+            case Name::keep_alive:
+            case Name::transfer_encoding:
+            case Name::te:
+            case Name::trailer:
+            case Name::upgrade:
+            case Name::proxy_authenticate:
+            case Name::proxy_authorization: return true;
+            case Name::content_length:
+                if (own_framing) return true;
+                break;
+            case Name::x_request_id:
+                if (!o.request_id.empty()) return true;
+                break;
+            default: break;
+        }
+        return !named.empty() && named.named(f.name);
+    };
+    append_lines(out, [&](auto& sink) {
+        status.put(sink);
+        for (const auto& f : r.fields())
+            if (!dropped(f)) sink.line(f.name, f.value);
+        put_overrides(sink, version, o, length);
     });
 }
 

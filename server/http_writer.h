@@ -17,6 +17,8 @@ namespace gw::server {
 
 namespace http = boost::beast::http;
 
+class ResponseReader;
+
 // How a body is framed on the wire.
 enum class Framing { none, length, chunked, until_close };
 
@@ -35,6 +37,11 @@ struct HeadOverrides {
 void append_response_head(std::string& out, const http::response_header<>& head);
 // The same with the gateway's framing, Connection and request id.
 void append_response_head(std::string& out, const http::response_header<>& head,
+                          const HeadOverrides& overrides);
+// An upstream's head as ResponseReader read it, in the client's version, less Connection and
+// the headers it names and the other hop-by-hop headers (strip_hop_by_hop's rule), with the
+// overrides: the head of a response that nothing on its route edits, without Beast's fields.
+void append_response_head(std::string& out, const ResponseReader& head, unsigned version,
                           const HeadOverrides& overrides);
 // A fixed answer's head: status line, header lines rendered beforehand ("name: value\r\n"...,
 // config::Respond::lines), then the request id, Connection as keep_alive and version need, and

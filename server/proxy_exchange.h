@@ -14,6 +14,7 @@
 #include "server/buffered_parse.h"
 #include "server/forwarding.h"
 #include "server/http_writer.h"
+#include "server/response_reader.h"
 #include "server/retry_policy.h"
 #include "server/stream_ops.h"
 #include "server/upstream_head.h"
@@ -23,7 +24,6 @@ namespace gw::server::proxy_detail {
 
 namespace http = boost::beast::http;
 using RequestParser = http::request_parser<http::buffer_body>;
-using ResponseParser = http::response_parser<http::buffer_body>;
 inline constexpr std::size_t kBuf = BufferPool::kSize;
 inline constexpr std::uint32_t kUpstreamHeaderLimit = 64 * 1024;
 // Errors the proxy answers come after a failed exchange, when the request body may be half
@@ -100,11 +100,19 @@ inline bool idempotent(http::verb v) {
 // Addresses the upstream request to target t: path (with its base path) and Host.
 void point_at(UpstreamHead& head, const RequestContext& ctx, const config::Upstream& up,
               const config::Target& t);
-// Rewrites the upstream's response head, in place, into the one the client gets, and decides
-// what is written with it (head: framing, Connection, request id). Returns false when the
-// response observer takes over the answer (nothing changed beyond header rules then).
-bool prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
-                      const ResponseParser& rp, unsigned version, bool& keep_alive,
+// Whether the upstream's head goes to the client as ResponseReader read it (less hop-by-hop
+// fields): no header rule, step, response observer or query credential touches it. Otherwise
+// it is copied into Beast fields (to_fields) for prepare_response.
+bool relayed_as_is(const RequestContext& ctx);
+void to_fields(const ResponseReader& r, http::response_header<>& res);
+// What is written with a relayed head (head: framing, Connection, request id).
+void frame_response(const ResponseReader& r, const RequestContext& ctx, unsigned version,
+                    bool& keep_alive, bool head_request, HeadOverrides& head);
+// Rewrites the upstream's response head (to_fields), in place, into the one the client gets,
+// and decides what is written with it. Returns false when the response observer takes over
+// the answer (nothing changed beyond header rules then).
+bool prepare_response(http::response_header<>& res, RequestContext& ctx,
+                      const ResponseReader& r, unsigned version, bool& keep_alive,
                       bool head_request, HeadOverrides& head);
 
 // The next piece of a message body goes into buf: what has arrived, at most kBuf bytes
@@ -140,6 +148,39 @@ Task<std::optional<PieceResult>> read_more(Stream& stream, beast::flat_buffer& b
     auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, kTuple);
     if (ec == http::error::need_buffer) ec = {};
     co_return PieceResult{ec, kBuf - body.size};
+}
+
+// The same two for an upstream's response body, read by its ResponseReader.
+inline std::optional<PieceResult> buffered_piece(beast::flat_buffer& buffer, ResponseReader& r,
+                                                 char* buf) {
+    if (buffer.size() == 0 || r.is_done()) return std::nullopt;
+    std::size_t produced = 0;
+    boost::system::error_code ec;
+    std::size_t used = r.put_body(static_cast<const char*>(buffer.data().data()),
+                                  buffer.size(), buf, kBuf, produced, ec);
+    buffer.consume(used);
+    if (ec) return PieceResult{ec, 0};
+    if (used == 0) return std::nullopt;  // a chunk header cut short: read on
+    return PieceResult{ec, produced};
+}
+
+template <class Stream>
+Task<std::optional<PieceResult>> read_more(Stream& stream, beast::flat_buffer& buffer,
+                                           ResponseReader& r, char* buf,
+                                           config::Duration timeout) {
+    for (;;) {
+        buffer.reserve(kBuf);
+        beast::get_lowest_layer(stream).expires_after(timeout);
+        auto [ec, n] = co_await stream.async_read_some(
+            buffer.prepare(buffer.capacity() - buffer.size()), kTuple);
+        buffer.commit(n);
+        if (ec == asio::error::eof) {  // ends a body that runs to the close, breaks others
+            r.put_eof(ec);
+            co_return PieceResult{ec, 0};
+        }
+        if (ec) co_return PieceResult{ec, 0};
+        if (auto piece = buffered_piece(buffer, r, buf)) co_return piece;
+    }
 }
 
 // Reads the next piece of the request body, mapping failures to what the client is told.
@@ -205,19 +246,22 @@ Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, Request
     co_return Exchange{Stage::done};
 }
 
-// Reads the upstream's response head, skipping interim 1xx answers.
+// Reads the upstream's response head into conn.response, skipping interim 1xx answers.
 template <class Up>
-Task<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
-                                  std::optional<ResponseParser>& rp, bool head_request,
+Task<Exchange> read_response_head(Up& up, UpstreamConnection& conn, bool head_request,
                                   config::Duration timeout) {
+    auto& buffer = conn.buffer;
+    auto& r = conn.response;
     for (;;) {
-        rp.emplace();
-        rp->header_limit(kUpstreamHeaderLimit);
-        rp->body_limit(boost::none);
-        if (head_request) rp->skip(true);
-        // Plain reads fed to the parser: Beast's composed read costs more per head.
+        r.start(head_request, kUpstreamHeaderLimit);
         boost::system::error_code ec;
-        while (!parse_buffered(buffer, *rp, ec)) {
+        for (;;) {
+            std::size_t used = r.put_head(static_cast<const char*>(buffer.data().data()),
+                                          buffer.size(), ec);
+            if (used > 0 || ec) {
+                buffer.consume(used);
+                break;
+            }
             beast::get_lowest_layer(up).expires_after(timeout);
             std::size_t room = std::max<std::size_t>(4096, buffer.capacity() - buffer.size());
             auto [rec, n] = co_await up.async_read_some(buffer.prepare(room), kTuple);
@@ -232,30 +276,26 @@ Task<Exchange> read_response_head(Up& up, beast::flat_buffer& buffer,
         // Any failure before a valid head counts as a stale connection: besides a close, a
         // pooled connection may carry stray bytes of an earlier answer (a body sent to HEAD).
         if (ec) co_return Exchange{Stage::send_failed, false, false, true, ec};
-        unsigned status = rp->get().result_int();
+        unsigned status = r.status();
         // Upgrade is stripped on the way up, so a 101 is an upstream fault.
         if (status == 101) co_return Exchange{Stage::upstream_error};
         if (status < 100 || status >= 200) co_return Exchange{Stage::done};
     }
 }
 
-// Streams the response head and body to the client. The head leaves together with the first
-// body piece: one write for a small answer instead of two.
+// Streams the response head (written out already) and body to the client. The head leaves
+// together with the first body piece: one write for a small answer instead of two.
 template <class Down, class Up>
-Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer, ResponseParser& rp,
-                              std::string& head, char* buf, RequestContext& ctx,
-                              config::Duration timeout, const HeadOverrides& overrides,
+Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
+                              ResponseReader& rp, const std::string& head, char* buf,
+                              RequestContext& ctx, config::Duration timeout, Framing framing,
                               Exchange ex) {
-    auto& res = rp.get();
     const auto& limits = ctx.config->server.limits;
-    head.clear();
-    append_response_head(head, res, overrides);
-    const Framing framing = overrides.framing;
     std::size_t size = 0;
     if (!rp.is_done()) {
         // Nothing went downstream yet, so a failure here can still become a 502.
         auto piece = buffered_piece(up_buffer, rp, buf);
-        if (!piece) piece = co_await read_more(up, up_buffer, rp, timeout);
+        if (!piece) piece = co_await read_more(up, up_buffer, rp, buf, timeout);
         if (piece->first) co_return Exchange{Stage::upstream_error};
         size = piece->second;
     }
@@ -274,7 +314,7 @@ Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
         if (wec) co_return Exchange{Stage::client_error};
         if (rp.is_done()) break;
         auto next = buffered_piece(up_buffer, rp, buf);
-        if (!next) next = co_await read_more(up, up_buffer, rp, timeout);
+        if (!next) next = co_await read_more(up, up_buffer, rp, buf, timeout);
         if (next->first) co_return Exchange{Stage::response_broken};
         size = next->second;
     }
@@ -311,14 +351,14 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
     // came, is worth more to the client than a 502.
     bool early = ex.stage == Stage::upstream_error;
     if (ex.stage != Stage::done && !early) co_return ex;
-    std::optional<ResponseParser> rp;
-    ex = co_await read_response_head(up, conn.buffer, rp, head_request,
+    ex = co_await read_response_head(up, conn, head_request,
                                      early ? std::chrono::milliseconds(500) : timeout);
     if (early && ex.stage != Stage::done) co_return Exchange{Stage::upstream_error};
     ctx.upstream_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count();
     if (ex.stage != Stage::done) co_return ex;
-    ctx.status = rp->get().result_int();
+    ResponseReader& rp = conn.response;
+    ctx.status = rp.status();
     if (token.source && ctx.status == 401) {
         token.source->reject(token.id);
         if (token.retry && !early && kept.replayable(parser))
@@ -326,24 +366,33 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
     }
     // An answer whose status is retried is dropped before anything goes downstream.
     if (!early && kept.replayable(parser) &&
-        gate.allow(Failure::status, ctx.status, rp->get()[http::field::retry_after],
+        gate.allow(Failure::status, ctx.status, rp.value(ResponseReader::Name::retry_after),
                    steady_nanos()))
         co_return Exchange{Stage::retry_status};
     // The client may still be sending a body the upstream did not wait for: the connection
     // is then out of sync and must close after this answer.
     ex.down_keep_alive = keep_alive && parser.is_done() && !early;
-    strip_query_credential(rp->get(), ctx.match.route->spec.upstream->credentials);
     HeadOverrides overrides;
-    if (!prepare_response(rp->get(), ctx, *rp, version, ex.down_keep_alive, head_request,
-                          overrides)) {
-        // A body the observer does not want is dropped with the connection.
-        ex.stage = Stage::replaced;
-        ex.upstream_reusable = !early && rp->keep_alive() && rp->is_done() &&
-                               conn.buffer.size() == 0;
-        co_return ex;
+    conn.heads.clear();
+    if (relayed_as_is(ctx)) {
+        frame_response(rp, ctx, version, ex.down_keep_alive, head_request, overrides);
+        append_response_head(conn.heads, rp, version, overrides);
+    } else {
+        http::response_header<> res;
+        to_fields(rp, res);
+        strip_query_credential(res, ctx.match.route->spec.upstream->credentials);
+        if (!prepare_response(res, ctx, rp, version, ex.down_keep_alive, head_request,
+                              overrides)) {
+            // A body the observer does not want is dropped with the connection.
+            ex.stage = Stage::replaced;
+            ex.upstream_reusable = !early && rp.keep_alive() && rp.is_done() &&
+                                   conn.buffer.size() == 0;
+            co_return ex;
+        }
+        append_response_head(conn.heads, res, overrides);
     }
-    ex = co_await relay_response(down, up, conn.buffer, *rp, conn.heads, buf, ctx, timeout,
-                                 overrides, ex);
+    ex = co_await relay_response(down, up, conn.buffer, rp, conn.heads, buf, ctx, timeout,
+                                 overrides.framing, ex);
     if (early) ex.upstream_reusable = false;
     co_return ex;
 }

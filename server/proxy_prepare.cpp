@@ -23,21 +23,30 @@ void point_at(UpstreamHead& head, const RequestContext& ctx, const config::Upstr
     head.point_at(upstream_target(ctx, up, t), t.host_header);
 }
 
-bool prepare_response(http::response<http::buffer_body>& res, RequestContext& ctx,
-                      const ResponseParser& rp, unsigned version, bool& keep_alive,
-                      bool head_request, HeadOverrides& head) {
-    unsigned status = res.result_int();
-    bool no_body = head_request || config::bodiless_status(status);
-    auto length = rp.content_length();
-    strip_hop_by_hop(res);
-    middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
-    // The cache keeps the head as the route shapes it, before any per-request header.
-    if (ctx.response_observer && ctx.response_observer->on_head(res)) return false;
-    middleware::run_response_steps(ctx, res);
-    res.version(version);
+bool relayed_as_is(const RequestContext& ctx) {
+    const auto& spec = ctx.match.route->spec;
+    if (!spec.response_headers.empty() || !ctx.response_headers.empty() ||
+        ctx.response_observer ||
+        spec.upstream->credentials.type == config::Credentials::Type::query)
+        return false;
+    for (const auto& step : spec.steps)
+        if (step->shapes_response()) return false;
+    return true;
+}
+
+void to_fields(const ResponseReader& r, http::response_header<>& res) {
+    res.result(r.status());
+    res.reason(r.reason());
+    res.version(r.version());
+    for (const auto& f : r.fields()) res.insert(f.name, f.value);
+}
+
+void frame_response(const ResponseReader& r, const RequestContext& ctx, unsigned version,
+                    bool& keep_alive, bool head_request, HeadOverrides& head) {
     // Framing, Connection and the request id are written with the head (HeadOverrides).
     head.request_id = ctx.request_id;
-    if (no_body) {
+    auto length = r.content_length();
+    if (head_request || config::bodiless_status(r.status())) {
         head.framing = Framing::none;
     } else if (length) {
         head.framing = Framing::length;
@@ -49,6 +58,18 @@ bool prepare_response(http::response<http::buffer_body>& res, RequestContext& ct
         keep_alive = false;  // HTTP/1.0 and unknown length: the close ends the body
     }
     head.keep_alive = keep_alive;
+}
+
+bool prepare_response(http::response_header<>& res, RequestContext& ctx,
+                      const ResponseReader& r, unsigned version, bool& keep_alive,
+                      bool head_request, HeadOverrides& head) {
+    strip_hop_by_hop(res);
+    middleware::apply_header_ops(ctx.match.route->spec.response_headers, res);
+    // The cache keeps the head as the route shapes it, before any per-request header.
+    if (ctx.response_observer && ctx.response_observer->on_head(res)) return false;
+    middleware::run_response_steps(ctx, res);
+    res.version(version);
+    frame_response(r, ctx, version, keep_alive, head_request, head);
     return true;
 }
 

@@ -14,6 +14,7 @@
 
 #include "server/deadline_stream.h"
 #include "server/executor.h"
+#include "server/response_reader.h"
 
 namespace gw::server {
 
@@ -36,6 +37,7 @@ public:
 
     beast::flat_buffer buffer;  // bytes read past the last message stay with the connection
     std::string heads;          // room for the request and response heads of its exchanges
+    ResponseReader response;    // reads its answers (its buffers keep their room)
     std::string key;            // pool key: the target URL
     std::chrono::steady_clock::time_point idle_since{};
     bool reused = false;        // taken from the pool, so it may have been closed by the peer

@@ -30,6 +30,7 @@ public:
     bool try_request(RequestContext& ctx, RequestHead& req,
                      std::optional<Reply>& reply) const override;
     void on_response(RequestContext& ctx, ResponseHead& res) const override;
+    bool shapes_response() const override { return true; }
 
 private:
     struct Lookup;

@@ -25,6 +25,7 @@ public:
     std::string_view name() const override { return "cors"; }
     std::optional<Reply> decide(RequestContext& ctx, RequestHead& req) const override;
     void on_response(RequestContext& ctx, ResponseHead& res) const override;
+    bool shapes_response() const override { return true; }
 
     const CorsPolicy& policy() const { return policy_; }
 
