@@ -179,6 +179,25 @@ def cidr_seeds() -> list[str]:
             "10.0.0.0/8 \n10.0.0.1", "10.0.0.1\x00junk"]
 
 
+def response_seeds() -> list[str]:
+    # Two bytes of settings first (response_reader_fuzz.cpp): arrival size and buffer, HEAD.
+    te = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    bodies = [
+        "HTTP/1.1 200 OK\r\nServer: nginx\r\nContent-Type: application/json\r\n"
+        "Content-Length: 5\r\nConnection: keep-alive\r\n\r\nhello",
+        te + "5\r\nhello\r\n1;a=b;c=\"d\\\"e\"\r\nx\r\n0\r\nX-T: 1\r\n\r\n",
+        "HTTP/1.0 200 OK\r\nConnection: keep-alive, X-A\r\nX-A: 1\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nServer: x\r\n\r\nuntil the close",
+        "HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+        "HTTP/1.1 503 \r\nRetry-After: 5\r\nContent-Length: 2, 2\r\n\r\nno",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ]
+    return [settings + b for b in bodies for settings in ("\x00\x00", "\x31\x00", "\xf3\x01")]
+
+
 def main() -> int:
     write("config", config_seeds())
     write("router", router_seeds())
@@ -186,6 +205,7 @@ def main() -> int:
     write("jwt", jwt_seeds())
     write("cache_control", cache_seeds())
     write("cidr", cidr_seeds())
+    write("response_reader", response_seeds())
     return 0
 
 
