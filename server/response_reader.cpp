@@ -151,14 +151,17 @@ bool valid_chunk_extensions(const char* p, const char* end) {
         while (p < end && tchar(*p)) ++p;
         return p > s;
     };
+    // No white space may end the line (RFC 9112 7.1.1 has BWS only before ";" and around "=").
     for (;;) {
-        skip_ws();
         if (p == end) return true;
-        if (*p++ != ';') return false;
+        skip_ws();
+        if (p == end || *p++ != ';') return false;
         skip_ws();
         if (!token()) return false;
+        const char* name_end = p;
         skip_ws();
-        if (p == end || *p != '=') continue;
+        if (p == end) return p == name_end;
+        if (*p != '=') continue;
         ++p;
         skip_ws();
         if (p < end && *p == '"') {
@@ -220,15 +223,21 @@ void ResponseReader::start(bool head_request, std::size_t header_limit) {
     chunked_ = close_ = keep_alive_ = need_eof_ = crlf_due_ = false;
 }
 
-std::size_t ResponseReader::put_head(const char* data, std::size_t n, error_code& ec) {
-    ec = {};
+// The length of the block (head or trailers) at data, through its blank line, or 0 while it
+// has not all come; what was searched is remembered, and a block past the limit is an error.
+std::size_t ResponseReader::block_end(const char* data, std::size_t n, error_code& ec) {
     std::size_t limit = std::min(n, header_limit_);
     std::size_t end = find_blank_line(data, scanned_, limit);
-    if (end == std::string_view::npos) {
-        scanned_ = limit;
-        if (n >= header_limit_) ec = http::error::header_limit;
-        return 0;
-    }
+    if (end != std::string_view::npos) return end;
+    scanned_ = limit;
+    if (n >= header_limit_) ec = http::error::header_limit;
+    return 0;
+}
+
+std::size_t ResponseReader::put_head(const char* data, std::size_t n, error_code& ec) {
+    ec = {};
+    std::size_t end = block_end(data, n, ec);
+    if (end == 0) return 0;
     head_.assign(data, end);
     parse_head(head_.data(), head_.data() + end, ec);
     if (ec) return 0;
@@ -464,7 +473,9 @@ std::size_t ResponseReader::put_chunk_header(const char* data, std::size_t n, er
 }
 
 // After the last chunk: *( field CRLF ) CRLF, taken whole. The fields are checked and dropped
-// (the client's framing ends with the gateway's own last chunk).
+// (the client's framing ends with the gateway's own last chunk). As in a head, a Connection
+// there is heeded and a Content-Length or Transfer-Encoding is an error (RFC 9110 6.5.1 keeps
+// framing out of trailers), which is also how Beast's parser reads them.
 std::size_t ResponseReader::put_trailers(const char* data, std::size_t n, error_code& ec) {
     if (n < 2) return 0;
     if (data[0] == '\r') {
@@ -475,18 +486,16 @@ std::size_t ResponseReader::put_trailers(const char* data, std::size_t n, error_
         state_ = State::done;
         return 2;
     }
-    std::size_t limit = std::min(n, header_limit_);
-    std::size_t end = find_blank_line(data, scanned_, limit);
-    if (end == std::string_view::npos) {
-        scanned_ = limit;
-        if (n >= header_limit_) ec = http::error::header_limit;
-        return 0;
-    }
+    std::size_t end = block_end(data, n, ec);
+    if (end == 0) return 0;
     const char* p = data;
     const char* const last = data + end - 2;  // the blank line
     while (p < last) {
-        std::string_view name, value;
-        p = parse_field_line(p, data + end, name, value, ec);
+        Field f;
+        p = parse_field_line(p, data + end, f.name, f.value, ec);
+        if (ec) return 0;
+        f.known = name_of(f.name);
+        on_field(f, ec);
         if (ec) return 0;
     }
     state_ = State::done;

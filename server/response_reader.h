@@ -96,6 +96,7 @@ private:
     void finish_head();
     std::size_t put_chunk_header(const char* data, std::size_t n, boost::system::error_code& ec);
     std::size_t put_trailers(const char* data, std::size_t n, boost::system::error_code& ec);
+    std::size_t block_end(const char* data, std::size_t n, boost::system::error_code& ec);
 
     std::string head_;  // the head's bytes; fields_ and reason_ view into it
     std::vector<Field> fields_;

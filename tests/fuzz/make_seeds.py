@@ -194,6 +194,11 @@ def response_seeds() -> list[str]:
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
         "HTTP/1.1 200 OK\r\nX-Folded: a\r\n b\r\nContent-Length: 0\r\n\r\n",
         "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        # Cases the fuzz target found: repeated names apart, framing or Connection in trailers.
+        "HTTP/1.1 200 OK\r\nSet-Cookie: a\r\nX: 5\r\nset-cookie: b\r\n\r\nhello",
+        te + "0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        te + "0\r\nConnection: close\r\n\r\n",
+        te + "3 ;a ; b = c\r\nabc\r\n0;a \r\n\r\n",
     ]
     return [settings + b for b in bodies for settings in ("\x00\x00", "\x31\x00", "\xf3\x01")]
 

@@ -23,6 +23,8 @@ namespace {
 void check_all_splits(std::string_view in, bool head_request = false) {
     auto beast = read_with_beast(in, head_request);
     REQUIRE(beast.ok);
+    ResponseReader whole_reader;
+    auto whole = read_with_reader(whole_reader, in, head_request, {}, 65536);
     for (std::size_t piece : {1, 2, 3, 4, 5, 6, 7, 8, 9, 100000}) {
         for (std::size_t room : {1, 2, 7, 4096}) {
             ResponseReader r;
@@ -30,6 +32,7 @@ void check_all_splits(std::string_view in, bool head_request = false) {
             INFO("piece " << piece << " room " << room << " ec " << mine.ec.message());
             REQUIRE(mine.ok);
             CHECK(same_reading(mine, beast));
+            CHECK(mine == whole);
         }
     }
 }
@@ -66,6 +69,31 @@ TEST_CASE("response reader: a Content-Length body, then the next message stays",
     check_all_splits(in);
 }
 
+// Found by the fuzz target: Beast keeps fields of one name together, the reader (and the relay
+// written from it) keeps them as they came; both keep the order within a name.
+TEST_CASE("response reader: repeated fields stay in arrival order", "[response_reader]") {
+    std::string in = "HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nX-Other: 5\r\nset-cookie: b=2\r\n"
+                     "Content-Length: 2\r\n\r\nhi";
+    ResponseReader r;
+    auto m = read_with_reader(r, in, false, {}, 4096);
+    REQUIRE(m.ok);
+    REQUIRE(m.fields.size() == 4);
+    CHECK(m.fields[0].second == "a=1");
+    CHECK(m.fields[1].first == "X-Other");
+    CHECK(m.fields[2].second == "b=2");
+    auto beast = read_with_beast(in, false);
+    REQUIRE(beast.fields.size() == 4);
+    CHECK(beast.fields[1].second == "b=2");  // Beast's order differs ...
+    CHECK(same_reading(m, beast));           // ... and the check allows only that
+    auto dropped = m;
+    dropped.fields.erase(dropped.fields.begin() + 1);
+    CHECK_FALSE(same_reading(dropped, beast));
+    auto swapped = m;
+    std::swap(swapped.fields[0], swapped.fields[2]);
+    CHECK_FALSE(same_reading(swapped, beast));
+    check_all_splits(in);
+}
+
 TEST_CASE("response reader: chunked bodies with extensions and trailers", "[response_reader]") {
     std::string in = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "5\r\nhello\r\n"
@@ -83,6 +111,14 @@ TEST_CASE("response reader: chunked bodies with extensions and trailers", "[resp
     check_all_splits("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n");
     check_all_splits("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                      "3\r\nabc\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n");
+
+    // A Connection: close among the trailers still ends the connection's reuse, as in Beast.
+    std::string closing = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "3\r\nabc\r\n0\r\nConnection: close\r\n\r\n";
+    auto closed = read_with_reader(r, closing, false, {}, 16);
+    REQUIRE(closed.ok);
+    CHECK(!closed.keep_alive);
+    check_all_splits(closing);
 }
 
 TEST_CASE("response reader: bodies up to the close and connection reuse", "[response_reader]") {
@@ -201,10 +237,18 @@ TEST_CASE("response reader: malformed responses are errors", "[response_reader]"
     CHECK(error_of(chunked + "10000000000000000\r\n") == E::bad_chunk);
     CHECK(error_of(chunked + "3 x\r\nabc\r\n") == E::bad_chunk_extension);
     CHECK(error_of(chunked + "3;\r\nabc\r\n") == E::bad_chunk_extension);
+    // White space at the end of a chunk line (found by the fuzz target; Beast refuses it too).
+    CHECK(error_of(chunked + "3 \r\nabc\r\n0\r\n\r\n") == E::bad_chunk_extension);
+    CHECK(error_of(chunked + "0;a \r\n\r\n") == E::bad_chunk_extension);
+    CHECK(error_of(chunked + "0;a=b\t\r\n\r\n") == E::bad_chunk_extension);
     CHECK(error_of(chunked + "3;a=\"b\r\nabc\r\n") == E::bad_chunk_extension);
     CHECK(error_of(chunked + "3\rx\nabc\r\n") == E::bad_line_ending);
     CHECK(error_of(chunked + "0\r\nX: 1\r\n x\r\n\r\n") == E::bad_value);
     CHECK(error_of(chunked + "0\r\nX 1\r\n\r\n") == E::bad_field);
+    // Framing in trailers (found by the fuzz target: Beast refuses it too).
+    CHECK(error_of(chunked + "0\r\nTransfer-Encoding: gzip\r\n\r\n") ==
+          E::bad_transfer_encoding);
+    CHECK(error_of(chunked + "0\r\nContent-Length: 3\r\n\r\n") == E::bad_content_length);
     CHECK(error_of(chunked + std::string(5000, '1')) == E::bad_chunk);
 
     // Cut short: the upstream closed early.
