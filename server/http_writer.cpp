@@ -128,10 +128,24 @@ void append_response_head(std::string& out, const ResponseReader& r, unsigned ve
         }
         return !named.empty() && named.named(f.name);
     };
+    // A kept field goes out as the upstream wrote its line, and a run of kept lines (they lie
+    // one after another in the reader's copy of the head) as one piece.
     append_lines(out, [&](auto& sink) {
         status.put(sink);
-        for (const auto& f : r.fields())
-            if (!dropped(f)) sink.line(f.name, f.value);
+        const char* run = nullptr;
+        const char* run_end = nullptr;
+        for (const auto& f : r.fields()) {
+            if (dropped(f)) {
+                if (run) sink.put({run, static_cast<std::size_t>(run_end - run)});
+                run = nullptr;
+                continue;
+            }
+            if (!run) run = f.name.data();
+            run_end = f.value.data() + f.value.size();
+            while (*run_end != '\r') ++run_end;  // trailing white space
+            run_end += 2;
+        }
+        if (run) sink.put({run, static_cast<std::size_t>(run_end - run)});
         put_overrides(sink, version, o, length);
     });
 }

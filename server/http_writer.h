@@ -41,6 +41,7 @@ void append_response_head(std::string& out, const http::response_header<>& head,
 // An upstream's head as ResponseReader read it, in the client's version, less Connection and
 // the headers it names and the other hop-by-hop headers (strip_hop_by_hop's rule), with the
 // overrides: the head of a response that nothing on its route edits, without Beast's fields.
+// The lines kept go out as the upstream wrote them.
 void append_response_head(std::string& out, const ResponseReader& head, unsigned version,
                           const HeadOverrides& overrides);
 // A fixed answer's head: status line, header lines rendered beforehand ("name: value\r\n"...,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -36,26 +37,30 @@ bool ctl(char c) {
 }
 
 // The first byte in [p, end) that may not stand in a field value or a reason phrase (a
-// control other than HTAB, or DEL), or end. Eight bytes at a time while none is below 0x20 or
-// DEL; a word with such a byte (often only a HTAB) is looked at byte by byte.
+// control other than HTAB, or DEL), or end. Eight bytes at a time: the lowest flagged byte of a
+// word is the first below 0x20 or equal to DEL (the borrow of the subtraction only ever flags
+// bytes above a true one); a flagged HTAB is stepped over and the search goes on after it.
 const char* find_ctl(const char* p, const char* end) {
+    static_assert(std::endian::native == std::endian::little, "the word scan reads bytes low first");
     constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
     constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-    while (p < end) {
-        if (end - p >= 8) {
-            std::uint64_t x;
-            std::memcpy(&x, p, 8);
-            std::uint64_t below = (x - kOnes * 0x20) & ~x & kHigh;
-            std::uint64_t y = x ^ (kOnes * 0x7f);
-            std::uint64_t del = (y - kOnes) & ~y & kHigh;
-            if ((below | del) == 0) {
-                p += 8;
-                continue;
-            }
+    while (end - p >= 8) {
+        std::uint64_t x;
+        std::memcpy(&x, p, 8);
+        std::uint64_t below = (x - kOnes * 0x20) & ~x & kHigh;
+        std::uint64_t y = x ^ (kOnes * 0x7f);
+        std::uint64_t del = (y - kOnes) & ~y & kHigh;
+        std::uint64_t flagged = below | del;
+        if (flagged == 0) {
+            p += 8;
+            continue;
         }
-        for (const char* stop = std::min(p + 8, end); p < stop; ++p)
-            if (ctl(*p)) return p;
+        p += std::countr_zero(flagged) / 8;  // little-endian: the lowest byte comes first
+        if (*p != '\t') return p;
+        ++p;
     }
+    for (; p < end; ++p)
+        if (ctl(*p)) return p;
     return end;
 }
 

@@ -67,6 +67,10 @@ TEST_CASE("response reader: a Content-Length body, then the next message stays",
     CHECK(r.content_length() == 11u);
     CHECK(!r.chunked());
     check_all_splits(in);
+    // Tabs, obs-text and a DEL-free value longer than a word, at every alignment.
+    for (std::size_t pad = 0; pad < 8; ++pad)
+        check_all_splits("HTTP/1.1 200 OK\r\nX" + std::string(pad, 'p') +
+                         ": a\tb\t\tc \xff\xfe\x80 tail of it\t\r\nContent-Length: 0\r\n\r\n");
 }
 
 // Found by the fuzz target: Beast keeps fields of one name together, the reader (and the relay
@@ -209,6 +213,17 @@ TEST_CASE("response reader: malformed responses are errors", "[response_reader]"
     CHECK(error_of("HTTP/1.1 200 OK\r\nX-A\r\n\r\n") == E::bad_field);
     CHECK(error_of("HTTP/1.1 200 OK\r\nX-A: a\nb\r\n\r\n") == E::bad_value);
     CHECK(error_of("HTTP/1.1 200 OK\r\nX-A: a\x7f\r\n\r\n") == E::bad_value);
+    // The word-wise scan: a control or DEL after tabs, anywhere in a long value.
+    for (std::size_t at = 0; at < 20; ++at) {
+        std::string value = "a\tbcdefgh\tijklmnopqrstu";
+        std::string bad = value;
+        bad[at] = '\x01';
+        std::string del = value;
+        del[at] = '\x7f';
+        INFO("at " << at);
+        CHECK(error_of("HTTP/1.1 200 OK\r\nX-A: " + bad + "\r\n\r\n") == E::bad_value);
+        CHECK(error_of("HTTP/1.1 200 OK\r\nX-A: " + del + "\r\n\r\n") == E::bad_value);
+    }
     CHECK(error_of("HTTP/1.1 200 OK\r\nX-A: a\rb\r\n\r\n") == E::bad_line_ending);
     CHECK(error_of("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx") ==
           E::multiple_content_length);
@@ -310,4 +325,14 @@ TEST_CASE("response reader: relayed heads match the Beast path", "[response_read
     append_response_head(mine, r, 11, o);
     CHECK(mine == "HTTP/1.1 200 Fine\r\nServer: nginx\r\nVary: Accept\r\nx-request-id: gw-id\r\n"
                   "Content-Length: 3\r\n\r\n");
+
+    // Kept lines go out as the upstream wrote them, white space and all; the runs between
+    // dropped ones are cut where they should be.
+    ResponseReader spaced;
+    REQUIRE(read_with_reader(spaced, "HTTP/1.1 200 OK\r\nA:1\r\nConnection: close\r\n"
+                                     "B:\t two \t\r\nC: 3\r\nTE: x\r\nD:\r\n\r\n",
+                             false, {}, 16).ok);
+    std::string relayed;
+    append_response_head(relayed, spaced, 11, HeadOverrides{});
+    CHECK(relayed == "HTTP/1.1 200 OK\r\nA:1\r\nB:\t two \t\r\nC: 3\r\nD:\r\n\r\n");
 }
