@@ -259,48 +259,6 @@ Nanos to_nanos(config::Duration d) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
 }
 
-// Runs attempts until one answers or the retry policy stops; index: the first target, whose
-// in-flight count the caller has begun.
-template <class Down>
-Task<bool> run_attempts(Call<Down>& c, std::size_t index) {
-    const auto& upstream = c.ctx.match.route->spec.upstream;
-    Balancer& balancer = c.worker.balancer();
-    Balancer::Mask tried = 0;
-    for (unsigned n = 1;; ++n) {
-        const config::Target& target = upstream->targets[index];
-        c.ctx.upstream_target = target.authority;
-        c.ctx.status = 0;
-        c.gate.arm(n);
-        // One attempt at one target over a pooled or new connection; written out here rather
-        // than as a coroutine of its own (one frame fewer per request).
-        Attempt a;
-        a.conn = c.worker.pool().take_idle(upstream, target, c.stale_retry);
-        if (!a.conn) a.conn = co_await c.worker.pool().connect(upstream, target, a.connect_error);
-        if (a.conn) {
-            a.ex = co_await exchange_on(c, *a.conn);
-            if (needs_follow_up(c, a)) co_await follow_up(c, target, a);
-        }
-        balancer.end(upstream, index);
-        record_outcome(*upstream, target, outcome_of(a, c.ctx.status), steady_nanos());
-        if (!should_retry(c, a)) {
-            if (a.conn && a.ex.stage == Stage::done) {  // the common end, without a frame
-                if (a.ex.upstream_reusable) c.worker.pool().release(std::move(a.conn), *upstream);
-                co_return a.ex.down_keep_alive;
-            }
-            co_return co_await conclude(c, a);
-        }
-        co_await before_retry(c, a);
-        if (index < 64) tried |= Balancer::Mask{1} << index;
-        index = pick_admitted(balancer, upstream, tried, steady_nanos());
-        if (index == Balancer::kNone)
-            co_return co_await fail_upstream(c.down, c.ctx, GatewayError::circuit_open,
-                                             c.version, kClose,
-                                             c.parser.get().method() == http::verb::head);
-        point_at(c.head, c.ctx, *upstream, upstream->targets[index]);
-        balancer.begin(upstream, index);
-    }
-}
-
 }  // namespace
 
 template <class Stream>
@@ -362,7 +320,41 @@ Task<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffer, RequestP
             co_return co_await fail_before_upstream(down, ctx, st, version);
         }
     }
-    co_return co_await run_attempts(c, index);
+    // Attempts until one answers or the retry policy stops: in this frame, not one of their own.
+    Balancer::Mask tried = 0;
+    for (unsigned n = 1;; ++n) {
+        const config::Target& target = upstream->targets[index];
+        c.ctx.upstream_target = target.authority;
+        c.ctx.status = 0;
+        c.gate.arm(n);
+        // One attempt at one target over a pooled or new connection; written out here rather
+        // than as a coroutine of its own (one frame fewer per request).
+        Attempt a;
+        a.conn = c.worker.pool().take_idle(upstream, target, c.stale_retry);
+        if (!a.conn) a.conn = co_await c.worker.pool().connect(upstream, target, a.connect_error);
+        if (a.conn) {
+            a.ex = co_await exchange_on(c, *a.conn);
+            if (needs_follow_up(c, a)) co_await follow_up(c, target, a);
+        }
+        balancer.end(upstream, index);
+        record_outcome(*upstream, target, outcome_of(a, c.ctx.status), steady_nanos());
+        if (!should_retry(c, a)) {
+            if (a.conn && a.ex.stage == Stage::done) {  // the common end, without a frame
+                if (a.ex.upstream_reusable) c.worker.pool().release(std::move(a.conn), *upstream);
+                co_return a.ex.down_keep_alive;
+            }
+            co_return co_await conclude(c, a);
+        }
+        co_await before_retry(c, a);
+        if (index < 64) tried |= Balancer::Mask{1} << index;
+        index = pick_admitted(balancer, upstream, tried, steady_nanos());
+        if (index == Balancer::kNone)
+            co_return co_await fail_upstream(c.down, c.ctx, GatewayError::circuit_open,
+                                             c.version, kClose,
+                                             c.parser.get().method() == http::verb::head);
+        point_at(c.head, c.ctx, *upstream, upstream->targets[index]);
+        balancer.begin(upstream, index);
+    }
 }
 
 template Task<bool> proxy_request<PlainStream>(PlainStream&, beast::flat_buffer&, RequestParser&,

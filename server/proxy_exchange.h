@@ -150,7 +150,8 @@ Task<std::optional<PieceResult>> read_more(Stream& stream, beast::flat_buffer& b
     co_return PieceResult{ec, kBuf - body.size};
 }
 
-// The same two for an upstream's response body, read by its ResponseReader.
+// The first of the two for an upstream's response body, read by its ResponseReader (exchange()
+// does the reading).
 inline std::optional<PieceResult> buffered_piece(beast::flat_buffer& buffer, ResponseReader& r,
                                                  char* buf) {
     if (buffer.size() == 0 || r.is_done()) return std::nullopt;
@@ -162,25 +163,6 @@ inline std::optional<PieceResult> buffered_piece(beast::flat_buffer& buffer, Res
     if (ec) return PieceResult{ec, 0};
     if (used == 0) return std::nullopt;  // a chunk header cut short: read on
     return PieceResult{ec, produced};
-}
-
-template <class Stream>
-Task<std::optional<PieceResult>> read_more(Stream& stream, beast::flat_buffer& buffer,
-                                           ResponseReader& r, char* buf,
-                                           config::Duration timeout) {
-    for (;;) {
-        buffer.reserve(kBuf);
-        beast::get_lowest_layer(stream).expires_after(timeout);
-        auto [ec, n] = co_await stream.async_read_some(
-            buffer.prepare(buffer.capacity() - buffer.size()), kTuple);
-        buffer.commit(n);
-        if (ec == asio::error::eof) {  // ends a body that runs to the close, breaks others
-            r.put_eof(ec);
-            co_return PieceResult{ec, 0};
-        }
-        if (ec) co_return PieceResult{ec, 0};
-        if (auto piece = buffered_piece(buffer, r, buf)) co_return piece;
-    }
 }
 
 // Reads the next piece of the request body, mapping failures to what the client is told.
@@ -199,28 +181,28 @@ Task<Stage> read_body_piece(Down& down, beast::flat_buffer& down_buffer, Request
     co_return Stage::done;
 }
 
-// Streams the request head and body to the upstream. The first `preread` body bytes are
-// already in buf (read before the upstream was chosen, so a body that is malformed from the
-// start never reaches it); they leave with the head in one write.
+// The OAuth2 access token a request carries (credentials type oauth2_client_credentials).
+struct SentToken {
+    middleware::oauth2_client::TokenSource* source = nullptr;  // null: no token
+    std::uint64_t id = 0;
+    // A 401 to it is not relayed but the request sent again, when the request can be: it
+    // has no body, or its body was read whole and kept (KeptBody, up to kMaxRetryBody).
+    bool retry = false;
+};
+
+// Streams a request whose body is still arriving to the upstream: the head with the first
+// `preread` body bytes (already in buf: read before the upstream was chosen, so a body that is
+// malformed from the start never reaches it) in one write, then the body as it comes. A
+// request in hand whole is sent by exchange() itself.
 template <class Down, class Up>
-Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
-                            const UpstreamHead& up_head, Up& up, std::string& head, char* buf,
-                            std::size_t preread, RequestContext& ctx, config::Duration timeout,
-                            KeptBody& kept) {
-    const auto& req = parser.get();
+Task<Exchange> send_streamed(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
+                             const UpstreamHead& up_head, Up& up, std::string& head, char* buf,
+                             std::size_t preread, RequestContext& ctx, config::Duration timeout,
+                             KeptBody& kept) {
     const auto& limits = ctx.config->server.limits;
     head.clear();
-    up_head.append(head, req);
+    up_head.append(head, parser.get());
     const Framing framing = up_head.framing();
-    if (kept.replay) {  // a retry: the whole body is in memory, framed by Content-Length
-        Piece all(framing, head, kept.data().data(), kept.data().size(), true);
-        boost::system::error_code ec;
-        std::size_t n = write_now(up, all.buffers(), ec);
-        if (!ec && n < asio::buffer_size(all.buffers()))
-            ec = co_await write_rest(up, all.buffers(), n, timeout);
-        if (ec) co_return Exchange{Stage::send_failed, false, false, true, ec};
-        co_return Exchange{Stage::done};
-    }
     ctx.bytes_in += preread;
     kept.add(buf, preread);
     Piece first(framing, head, buf, preread, parser.is_done());
@@ -246,154 +228,133 @@ Task<Exchange> send_request(Down& down, beast::flat_buffer& down_buffer, Request
     co_return Exchange{Stage::done};
 }
 
-// Reads the upstream's response head into conn.response, skipping interim 1xx answers.
-template <class Up>
-Task<Exchange> read_response_head(Up& up, UpstreamConnection& conn, bool head_request,
-                                  config::Duration timeout) {
-    auto& buffer = conn.buffer;
-    auto& r = conn.response;
-    for (;;) {
-        r.start(head_request, kUpstreamHeaderLimit);
-        boost::system::error_code ec;
-        for (;;) {
-            std::size_t used = r.put_head(static_cast<const char*>(buffer.data().data()),
-                                          buffer.size(), ec);
-            if (used > 0 || ec) {
-                buffer.consume(used);
-                break;
-            }
-            beast::get_lowest_layer(up).expires_after(timeout);
-            std::size_t room = std::max<std::size_t>(4096, buffer.capacity() - buffer.size());
-            auto [rec, n] = co_await up.async_read_some(buffer.prepare(room), kTuple);
-            buffer.commit(n);
-            if (rec) {
-                ec = rec;
-                break;
-            }
-        }
-        if (ec == beast::error::timeout)
-            co_return Exchange{Stage::upstream_timeout, false, false, false, ec};
-        // Any failure before a valid head counts as a stale connection: besides a close, a
-        // pooled connection may carry stray bytes of an earlier answer (a body sent to HEAD).
-        if (ec) co_return Exchange{Stage::send_failed, false, false, true, ec};
-        unsigned status = r.status();
-        // Upgrade is stripped on the way up, so a 101 is an upstream fault.
-        if (status == 101) co_return Exchange{Stage::upstream_error};
-        if (status < 100 || status >= 200) co_return Exchange{Stage::done};
-    }
-}
+// Parses the upstream's response head from conn.buffer (after conn.response.start), skipping
+// interim 1xx answers. nullopt: more bytes are needed (read some, then call again); otherwise
+// how the head ended (Stage::done: a final head is in conn.response).
+std::optional<Exchange> take_response_head(UpstreamConnection& conn, bool head_request);
 
-// Streams the response head (written out already) and body to the client. The head leaves
-// together with the first body piece: one write for a small answer instead of two.
-template <class Down, class Up>
-Task<Exchange> relay_response(Down& down, Up& up, beast::flat_buffer& up_buffer,
-                              ResponseReader& rp, const std::string& head, char* buf,
-                              RequestContext& ctx, config::Duration timeout, Framing framing,
-                              Exchange ex) {
-    const auto& limits = ctx.config->server.limits;
-    std::size_t size = 0;
-    if (!rp.is_done()) {
-        // Nothing went downstream yet, so a failure here can still become a 502.
-        auto piece = buffered_piece(up_buffer, rp, buf);
-        if (!piece) piece = co_await read_more(up, up_buffer, rp, buf, timeout);
-        if (piece->first) co_return Exchange{Stage::upstream_error};
-        size = piece->second;
-    }
-    auto* observer = ctx.response_observer.get();
-    for (bool first = true;; first = false) {
-        ctx.bytes_out += size;
-        if (observer && size > 0) observer->on_body({buf, size});
-        // Stored before the caller sees the end: its next request finds the entry.
-        if (observer && rp.is_done()) observer->on_end();
-        Piece piece(framing, first ? std::string_view(head) : std::string_view(), buf, size,
-                    rp.is_done());
-        boost::system::error_code wec;
-        std::size_t wn = write_now(down, piece.buffers(), wec);
-        if (!wec && wn < asio::buffer_size(piece.buffers()))
-            wec = co_await write_rest(down, piece.buffers(), wn, limits.idle_timeout);
-        if (wec) co_return Exchange{Stage::client_error};
-        if (rp.is_done()) break;
-        auto next = buffered_piece(up_buffer, rp, buf);
-        if (!next) next = co_await read_more(up, up_buffer, rp, buf, timeout);
-        if (next->first) co_return Exchange{Stage::response_broken};
-        size = next->second;
-    }
-    ex.stage = Stage::done;
-    ex.upstream_reusable = rp.keep_alive() && rp.is_done() && up_buffer.size() == 0;
-    co_return ex;
-}
+// The upstream's final head is in conn.response: decides what follows it. A 401 to the token
+// drops the token (so the caller's next request cannot get it again); with token.retry and a
+// request that can be sent again, the 401 is not relayed but reported as token_rejected (the
+// connection, its body unread, is dropped; a streamed body too large to keep was consumed by
+// the first send, so that 401 goes to the caller). A retried status is dropped
+// (retry_status), an answer the response observer takes over is `replaced`. Otherwise
+// (Stage::done) the head the client gets is in conn.heads and its body's framing in framing.
+Exchange answer_head(UpstreamConnection& conn, RequestContext& ctx, const RequestParser& parser,
+                     unsigned version, bool keep_alive, bool early, const KeptBody& kept,
+                     RetryGate& gate, const SentToken& token, Framing& framing);
 
-// The OAuth2 access token a request carries (credentials type oauth2_client_credentials).
-struct SentToken {
-    middleware::oauth2_client::TokenSource* source = nullptr;  // null: no token
-    std::uint64_t id = 0;
-    // A 401 to it is not relayed but the request sent again, when the request can be: it
-    // has no body, or its body was read whole and kept (KeptBody, up to kMaxRetryBody).
-    bool retry = false;
-};
-
-// One attempt: request out, response back, over one upstream connection. A 401 to the token
-// drops it before the answer goes on (so the caller's next request cannot get it again); with
-// token.retry and a request that can be sent again, the 401 is not relayed but reported as
-// token_rejected (the connection, its body unread, is dropped). A streamed body too large to
-// keep was consumed by the first send: that 401 goes to the caller.
+// One attempt: request out, response back, over one upstream connection, streamed in both
+// directions. One coroutine frame in the usual case: a request in hand whole goes out in one
+// write, the response head is read and the body relayed here; only a streamed request body
+// (send_streamed) or a write the socket does not take at once (write_rest) adds one.
 template <class Down, class Up>
 Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
                         const UpstreamHead& up_head, Up& up, UpstreamConnection& conn,
                         char* buf, std::size_t preread, RequestContext& ctx,
                         config::Duration timeout, unsigned version, bool keep_alive,
                         KeptBody& kept, RetryGate& gate, const SentToken& token) {
-    bool head_request = parser.get().method() == http::verb::head;
-    auto sent_at = std::chrono::steady_clock::now();
-    Exchange ex = co_await send_request(down, down_buffer, parser, up_head, up, conn.heads, buf,
-                                        preread, ctx, timeout, kept);
+    const bool head_request = parser.get().method() == http::verb::head;
+    const auto sent_at = std::chrono::steady_clock::now();
+    Exchange ex;
+    if (kept.replay || parser.is_done()) {
+        // The whole request is in hand (a retry sends the kept body, framed by
+        // Content-Length): head and body in one write.
+        conn.heads.clear();
+        up_head.append(conn.heads, parser.get());
+        const char* body = buf;
+        std::size_t size = preread;
+        if (kept.replay) {
+            body = kept.data().data();
+            size = kept.data().size();
+        } else {
+            ctx.bytes_in += preread;
+            kept.add(buf, preread);
+        }
+        Piece all(up_head.framing(), conn.heads, body, size, true);
+        boost::system::error_code ec;
+        std::size_t n = write_now(up, all.buffers(), ec);
+        if (!ec && n < asio::buffer_size(all.buffers()))
+            ec = co_await write_rest(up, all.buffers(), n, timeout);
+        if (ec)
+            co_return Exchange{Stage::send_failed, false, false,
+                               kept.replay || stale_connection_error(ec), ec};
+    } else {
+        ex = co_await send_streamed(down, down_buffer, parser, up_head, up, conn.heads, buf,
+                                    preread, ctx, timeout, kept);
+    }
     // An upstream may answer early (401, 413) and stop reading the body: its answer, if one
     // came, is worth more to the client than a 502.
-    bool early = ex.stage == Stage::upstream_error;
+    const bool early = ex.stage == Stage::upstream_error;
     if (ex.stage != Stage::done && !early) co_return ex;
-    ex = co_await read_response_head(up, conn, head_request,
-                                     early ? std::chrono::milliseconds(500) : timeout);
-    if (early && ex.stage != Stage::done) co_return Exchange{Stage::upstream_error};
+
+    // The response head, read into conn.response.
+    conn.response.start(head_request, kUpstreamHeaderLimit);
+    std::optional<Exchange> got = take_response_head(conn, head_request);
+    while (!got) {
+        beast::get_lowest_layer(up).expires_after(early ? std::chrono::milliseconds(500)
+                                                        : timeout);
+        auto& in = conn.buffer;
+        std::size_t room = std::max<std::size_t>(4096, in.capacity() - in.size());
+        auto [ec, n] = co_await up.async_read_some(in.prepare(room), kTuple);
+        in.commit(n);
+        if (ec == beast::error::timeout)
+            got = Exchange{Stage::upstream_timeout, false, false, false, ec};
+        else if (ec)  // a close, or stray bytes of an earlier answer: a stale connection
+            got = Exchange{Stage::send_failed, false, false, true, ec};
+        else
+            got = take_response_head(conn, head_request);
+    }
+    if (early && got->stage != Stage::done) co_return Exchange{Stage::upstream_error};
     ctx.upstream_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count();
+    if (got->stage != Stage::done) co_return *got;
+    Framing framing = Framing::none;
+    ex = answer_head(conn, ctx, parser, version, keep_alive, early, kept, gate, token, framing);
     if (ex.stage != Stage::done) co_return ex;
+
+    // The body. The head leaves with the first piece (one write for a small answer); until
+    // then a failure can still become a 502.
     ResponseReader& rp = conn.response;
-    ctx.status = rp.status();
-    if (token.source && ctx.status == 401) {
-        token.source->reject(token.id);
-        if (token.retry && !early && kept.replayable(parser))
-            co_return Exchange{Stage::token_rejected};
-    }
-    // An answer whose status is retried is dropped before anything goes downstream.
-    if (!early && kept.replayable(parser) &&
-        gate.allow(Failure::status, ctx.status, rp.value(ResponseReader::Name::retry_after),
-                   steady_nanos()))
-        co_return Exchange{Stage::retry_status};
-    // The client may still be sending a body the upstream did not wait for: the connection
-    // is then out of sync and must close after this answer.
-    ex.down_keep_alive = keep_alive && parser.is_done() && !early;
-    HeadOverrides overrides;
-    conn.heads.clear();
-    if (relayed_as_is(ctx)) {
-        frame_response(rp, ctx, version, ex.down_keep_alive, head_request, overrides);
-        append_response_head(conn.heads, rp, version, overrides);
-    } else {
-        http::response_header<> res;
-        to_fields(rp, res);
-        strip_query_credential(res, ctx.match.route->spec.upstream->credentials);
-        if (!prepare_response(res, ctx, rp, version, ex.down_keep_alive, head_request,
-                              overrides)) {
-            // A body the observer does not want is dropped with the connection.
-            ex.stage = Stage::replaced;
-            ex.upstream_reusable = !early && rp.keep_alive() && rp.is_done() &&
-                                   conn.buffer.size() == 0;
-            co_return ex;
+    auto& up_buffer = conn.buffer;
+    auto* observer = ctx.response_observer.get();
+    const auto& limits = ctx.config->server.limits;
+    for (bool first = true;; first = false) {
+        std::size_t size = 0;
+        if (!rp.is_done()) {
+            // What has arrived, at most kBuf bytes: a read only when nothing usable is
+            // buffered (read_some, so slow streams flow and the timeout measures silence).
+            std::optional<PieceResult> piece = buffered_piece(up_buffer, rp, buf);
+            while (!piece) {
+                up_buffer.reserve(kBuf);
+                beast::get_lowest_layer(up).expires_after(timeout);
+                auto [ec, n] = co_await up.async_read_some(
+                    up_buffer.prepare(up_buffer.capacity() - up_buffer.size()), kTuple);
+                up_buffer.commit(n);
+                if (ec == asio::error::eof) rp.put_eof(ec);  // ends a body that runs to the close
+                if (ec || rp.is_done())
+                    piece = PieceResult{ec, 0};
+                else
+                    piece = buffered_piece(up_buffer, rp, buf);
+            }
+            if (piece->first)
+                co_return Exchange{first ? Stage::upstream_error : Stage::response_broken};
+            size = piece->second;
         }
-        append_response_head(conn.heads, res, overrides);
+        ctx.bytes_out += size;
+        if (observer && size > 0) observer->on_body({buf, size});
+        // Stored before the caller sees the end: its next request finds the entry.
+        if (observer && rp.is_done()) observer->on_end();
+        Piece piece(framing, first ? std::string_view(conn.heads) : std::string_view(), buf,
+                    size, rp.is_done());
+        boost::system::error_code wec;
+        std::size_t wn = write_now(down, piece.buffers(), wec);
+        if (!wec && wn < asio::buffer_size(piece.buffers()))
+            wec = co_await write_rest(down, piece.buffers(), wn, limits.idle_timeout);
+        if (wec) co_return Exchange{Stage::client_error};
+        if (rp.is_done()) break;
     }
-    ex = co_await relay_response(down, up, conn.buffer, rp, conn.heads, buf, ctx, timeout,
-                                 overrides.framing, ex);
-    if (early) ex.upstream_reusable = false;
+    ex.upstream_reusable = !early && rp.keep_alive() && up_buffer.size() == 0;
     co_return ex;
 }
 

@@ -26,42 +26,17 @@ using RequestParser = http::request_parser<http::buffer_body>;
 
 enum class HeadResult { ok, closed, timeout, too_large_head, too_large_body, bad };
 
-template <class Stream>
-Task<HeadResult> read_head(Stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
-                           const config::Limits& limits, bool first, Worker& worker) {
-    if (buffer.size() == 0) {
-        // A drain closes idle connections once; one that turns idle later closes itself here.
-        if (worker.draining()) co_return HeadResult::closed;
-        // Wait for the first byte under the idle (or, on a new connection, header) timeout;
-        // while waiting the connection counts as idle, so a drain may close it.
-        beast::get_lowest_layer(stream).expires_after(first ? limits.header_timeout
-                                                            : limits.idle_timeout);
-        Worker::IdleEntry idle(&socket_of(stream));
-        worker.idle_add(idle);
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(2048), kTuple);
-        worker.idle_remove(idle);
-        if (ec) co_return HeadResult::closed;
-        buffer.commit(n);
-    }
-    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    parser.body_limit(limits.max_body_bytes);
-    // Usually the whole head came with the first read: parse it here, without Beast's
-    // composed read (and its posted completion).
-    boost::system::error_code ec;
-    if (!parse_buffered(buffer, parser, ec)) {
-        beast::get_lowest_layer(stream).expires_after(limits.header_timeout);
-        auto [rec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
-        ec = rec;
-    }
-    if (!ec) co_return HeadResult::ok;
-    if (ec == beast::error::timeout) co_return HeadResult::timeout;
+// What a failed (or not) read of the request head means for the session.
+HeadResult head_result(const boost::system::error_code& ec) {
+    if (!ec) return HeadResult::ok;
+    if (ec == beast::error::timeout) return HeadResult::timeout;
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow)
-        co_return HeadResult::too_large_head;
-    if (ec == http::error::body_limit) co_return HeadResult::too_large_body;
+        return HeadResult::too_large_head;
+    if (ec == http::error::body_limit) return HeadResult::too_large_body;
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
-        co_return HeadResult::closed;
-    co_return HeadResult::bad;
+        return HeadResult::closed;
+    return HeadResult::bad;
 }
 
 // What the session reads from the request head, found in one pass over its few fields:
@@ -124,11 +99,28 @@ void finish_request(Worker& worker, RequestContext& ctx, std::string_view method
     worker.shared().access_log->write(ctx, method, worker.log_line());
 }
 
+// How a request was answered: at once (`now`: whether the connection may carry on), or by a
+// coroutine still to be awaited (`later`, when valid). A request answered without waiting
+// (a respond: route, the proxy's frame handed back) costs the session no coroutine frame.
+struct Handled {
+    Task<bool> later;
+    bool now = false;
+};
+
+// The rest of a write the socket did not take at once, with the head it owns.
+template <class Stream>
+Task<bool> write_owned(Stream& stream, std::string head, std::string_view body,
+                       std::size_t written, config::Duration timeout, bool keep_alive) {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
+    auto ec = co_await write_rest(stream, buffers, written, timeout);
+    co_return !ec && keep_alive;
+}
+
 // The route's fixed answer. The body goes out from the config as it is, in one gather write
 // with the head; framing, Connection and the request id are written with the head.
 template <class Stream>
-Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestParser& parser,
-                           bool keep_alive) {
+Handled respond_locally(Stream& stream, RequestContext& ctx, const RequestParser& parser,
+                        bool keep_alive) {
     const auto& spec = ctx.match.route->spec;
     const config::Respond& r = *spec.respond;
     const unsigned version = parser.get().version();
@@ -146,7 +138,7 @@ Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestPar
         append_response_head(head, res,
                              own_answer(ctx.request_id, keep_alive, r.status, r.body.size()));
     }
-    std::string_view body = r.body;
+    std::string_view body = r.body;  // the config (held by ctx) outlives the write
     if (parser.get().method() == http::verb::head || config::bodiless_status(r.status))
         body = {};
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(body)};
@@ -155,8 +147,9 @@ Task<bool> respond_locally(Stream& stream, RequestContext& ctx, const RequestPar
     boost::system::error_code ec;
     std::size_t n = write_now(stream, buffers, ec);
     if (!ec && n < asio::buffer_size(buffers))
-        ec = co_await write_rest(stream, buffers, n, ctx.config->server.limits.idle_timeout);
-    co_return !ec && keep_alive;
+        return {write_owned(stream, std::move(head), body, n,
+                            ctx.config->server.limits.idle_timeout, keep_alive)};
+    return {{}, !ec && keep_alive};
 }
 
 // A browser's CORS preflight (OPTIONS) belongs to the route that serves the method it asks
@@ -172,10 +165,52 @@ void route_preflight(RequestContext& ctx, const RequestParser::value_type& req) 
         ctx.match = std::move(match);
 }
 
-// Answers one request whose head has been read. Returns whether the connection may carry on.
+// What the answer to an admitted request depends on, besides the route.
+struct Admitted {
+    unsigned version;
+    bool keep_alive;
+    bool body_pending;
+    bool peer_trusted;
+};
+
+// A step's answer, owned by the coroutine that writes it.
 template <class Stream>
-Task<bool> handle_request(Stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
-                          RequestContext& ctx, Worker& worker, const asio::ip::address& peer) {
+Task<bool> send_owned_reply(Stream& stream, RequestContext& ctx, middleware::Reply reply,
+                            unsigned version, bool keep_alive, bool head_request) {
+    co_return co_await send_reply(stream, ctx, reply, version, keep_alive, head_request);
+}
+
+// The answer once the route's request steps have run: the reply of the step that answered,
+// the route's fixed answer, or the proxy (its frame handed back, not awaited here).
+template <class Stream>
+Handled answer_admitted(Stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
+                        RequestContext& ctx, Worker& worker,
+                        std::optional<middleware::Reply>& reply, const Admitted& a) {
+    const bool reuse = a.keep_alive && !a.body_pending;
+    if (reply)
+        return {send_owned_reply(stream, ctx, std::move(*reply), a.version, reuse,
+                                 parser.get().method() == http::verb::head)};
+    if (ctx.match.route->spec.respond) return respond_locally(stream, ctx, parser, reuse);
+    return {proxy_request(stream, buffer, parser, ctx, worker, a.peer_trusted, a.keep_alive)};
+}
+
+// Request steps that wait (a Redis limit, a token introspection), then the answer.
+template <class Stream>
+Task<bool> after_steps(Stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
+                       RequestContext& ctx, Worker& worker, std::size_t next, Admitted a) {
+    auto reply = co_await middleware::run_request_steps(ctx, parser.get(), next);
+    Handled h = answer_admitted(stream, buffer, parser, ctx, worker, reply, a);
+    // (Not a conditional expression: g++ 12 miscompiles a co_await inside one.)
+    if (h.later.valid()) h.now = co_await std::move(h.later);
+    co_return h.now;
+}
+
+// Answers one request whose head has been read, without a coroutine frame of its own: what
+// waits is handed back (Handled::later) for the session to await. Everything it hands on
+// lives in the session's frame.
+template <class Stream>
+Handled handle_request(Stream& stream, beast::flat_buffer& buffer, RequestParser& parser,
+                       RequestContext& ctx, Worker& worker, const asio::ip::address& peer) {
     auto& req = parser.get();
     const auto& cfg = *ctx.config;
     const HeadFacts facts(req);
@@ -197,9 +232,10 @@ Task<bool> handle_request(Stream& stream, beast::flat_buffer& buffer, RequestPar
     bool body_pending = !parser.is_done();
     unsigned version = req.version() == 10 ? 10 : 11;
 
-    if (!head_is_acceptable(parser, facts)) co_return co_await send_error(stream, ctx, GatewayError::bad_request, version, false);
+    if (!head_is_acceptable(parser, facts))
+        return {send_error(stream, ctx, GatewayError::bad_request, version, false)};
     auto target = routes::normalize_target(req.target());
-    if (!target) co_return co_await send_error(stream, ctx, GatewayError::bad_request, version, false);
+    if (!target) return {send_error(stream, ctx, GatewayError::bad_request, version, false)};
     ctx.path = std::move(target->path);
     ctx.query = std::move(target->query);
     ctx.host = host_without_port(facts.host);
@@ -208,34 +244,29 @@ Task<bool> handle_request(Stream& stream, beast::flat_buffer& buffer, RequestPar
     ctx.match = cfg.routes.match(view);
     if (middleware::cors::is_preflight(req)) route_preflight(ctx, req);
     if (ctx.match.status == routes::MatchStatus::not_found)
-        co_return co_await send_error(stream, ctx, GatewayError::not_found, version,
-                                      keep_alive && !body_pending);
+        return {send_error(stream, ctx, GatewayError::not_found, version,
+                           keep_alive && !body_pending)};
     if (ctx.match.status == routes::MatchStatus::method_not_allowed)
-        co_return co_await send_error(stream, ctx, GatewayError::method_not_allowed, version,
-                                      keep_alive && !body_pending, ctx.match.allow);
+        return {send_error(stream, ctx, GatewayError::method_not_allowed, version,
+                           keep_alive && !body_pending, ctx.match.allow)};
     // TRACE would echo the upstream credentials back to the caller: only routes that list it
     // explicitly take it.
     if (req.method() == http::verb::trace && ctx.match.route->spec.match.methods.empty())
-        co_return co_await send_error(stream, ctx, GatewayError::method_not_allowed, version,
-                                      keep_alive && !body_pending,
-                                      "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+        return {send_error(stream, ctx, GatewayError::method_not_allowed, version,
+                           keep_alive && !body_pending,
+                           "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS")};
     // Identity headers come only from the auth step, on every route: a client cannot forge them.
     if (facts.identity) middleware::auth::remove_identity_headers(req);
+    const Admitted admitted{version, keep_alive, body_pending, peer_trusted};
+    std::optional<middleware::Reply> reply;
     if (!ctx.match.route->spec.steps.empty()) {
         auto steps = middleware::try_request_steps(ctx, req);  // no coroutine frame
         if (!steps.done)
-            steps.reply = co_await middleware::run_request_steps(ctx, req, steps.next);
-        if (steps.reply)
-            co_return co_await send_reply(stream, ctx, *steps.reply, version,
-                                          keep_alive && !body_pending,
-                                          req.method() == http::verb::head);
+            return {after_steps(stream, buffer, parser, ctx, worker, steps.next, admitted)};
+        reply = std::move(steps.reply);
     }
-    if (ctx.match.route->spec.respond)
-        co_return co_await respond_locally(stream, ctx, parser, keep_alive && !body_pending);
-    co_return co_await proxy_request(stream, buffer, parser, ctx, worker, peer_trusted,
-                                     keep_alive);
+    return answer_admitted(stream, buffer, parser, ctx, worker, reply, admitted);
 }
-
 }  // namespace
 
 ConnectionSlot::ConnectionSlot(Worker& w) : worker_(&w) {
@@ -261,8 +292,34 @@ Task<void> run_session(Stream stream, Worker& worker, asio::ip::address peer, Co
         ctx.tls = std::is_same_v<Stream, TlsStream>;
         const auto& limits = ctx.config->server.limits;
         RequestParser parser;
-        HeadResult head = co_await read_head(stream, buffer, parser, limits, first, worker);
+        parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+        parser.body_limit(limits.max_body_bytes);
+        // The head is read here, in the session's frame, not in a coroutine of its own.
+        if (buffer.size() == 0) {
+            // A drain closes idle connections once; one that turns idle later closes itself
+            // here.
+            if (worker.draining()) break;
+            // Wait for the first byte under the idle (or, on a new connection, header)
+            // timeout; while waiting the connection counts as idle, so a drain may close it.
+            beast::get_lowest_layer(stream).expires_after(first ? limits.header_timeout
+                                                                : limits.idle_timeout);
+            Worker::IdleEntry idle(&socket_of(stream));
+            worker.idle_add(idle);
+            auto [ec, n] = co_await stream.async_read_some(buffer.prepare(2048), kTuple);
+            worker.idle_remove(idle);
+            if (ec) break;
+            buffer.commit(n);
+        }
         first = false;
+        // Usually the whole head came with the first read: parse it here, without Beast's
+        // composed read (and its posted completion).
+        boost::system::error_code head_ec;
+        if (!parse_buffered(buffer, parser, head_ec)) {
+            beast::get_lowest_layer(stream).expires_after(limits.header_timeout);
+            auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+            head_ec = ec;
+        }
+        const HeadResult head = head_result(head_ec);
         ctx.start = std::chrono::steady_clock::now();
         if (head == HeadResult::closed || head == HeadResult::timeout) break;
         if (head != HeadResult::ok) {
@@ -276,7 +333,9 @@ Task<void> run_session(Stream stream, Worker& worker, asio::ip::address peer, Co
             linger = true;  // unread input follows: let the client read the answer first
             break;
         }
-        bool again = co_await handle_request(stream, buffer, parser, ctx, worker, peer);
+        Handled handled = handle_request(stream, buffer, parser, ctx, worker, peer);
+        if (handled.later.valid()) handled.now = co_await std::move(handled.later);
+        const bool again = handled.now;
         finish_request(worker, ctx, parser.get().method_string());
         // A body upload grew the buffer; an idle connection should not keep that memory.
         if (buffer.size() == 0 && buffer.capacity() > 4096) buffer.shrink_to_fit();
