@@ -151,10 +151,17 @@ Task<std::optional<PieceResult>> read_more(Stream& stream, beast::flat_buffer& b
 }
 
 // The first of the two for an upstream's response body, read by its ResponseReader (exchange()
-// does the reading).
+// does the reading). A body framed by length or by the close is relayed from the connection's
+// buffer as it is (data points there then; the caller consumes the piece once written); a
+// chunked one is decoded into buf.
 inline std::optional<PieceResult> buffered_piece(beast::flat_buffer& buffer, ResponseReader& r,
-                                                 char* buf) {
+                                                 char* buf, const char*& data) {
     if (buffer.size() == 0 || r.is_done()) return std::nullopt;
+    if (r.body_in_place()) {
+        data = static_cast<const char*>(buffer.data().data());
+        return PieceResult{{}, r.take_body(buffer.size())};
+    }
+    data = buf;
     std::size_t produced = 0;
     boost::system::error_code ec;
     std::size_t used = r.put_body(static_cast<const char*>(buffer.data().data()),
@@ -321,10 +328,11 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
     const auto& limits = ctx.config->server.limits;
     for (bool first = true;; first = false) {
         std::size_t size = 0;
+        const char* data = buf;
         if (!rp.is_done()) {
-            // What has arrived, at most kBuf bytes: a read only when nothing usable is
-            // buffered (read_some, so slow streams flow and the timeout measures silence).
-            std::optional<PieceResult> piece = buffered_piece(up_buffer, rp, buf);
+            // What has arrived: a read only when nothing usable is buffered (read_some, so
+            // slow streams flow and the timeout measures silence).
+            std::optional<PieceResult> piece = buffered_piece(up_buffer, rp, buf, data);
             while (!piece) {
                 up_buffer.reserve(kBuf);
                 beast::get_lowest_layer(up).expires_after(timeout);
@@ -335,23 +343,24 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
                 if (ec || rp.is_done())
                     piece = PieceResult{ec, 0};
                 else
-                    piece = buffered_piece(up_buffer, rp, buf);
+                    piece = buffered_piece(up_buffer, rp, buf, data);
             }
             if (piece->first)
                 co_return Exchange{first ? Stage::upstream_error : Stage::response_broken};
             size = piece->second;
         }
         ctx.bytes_out += size;
-        if (observer && size > 0) observer->on_body({buf, size});
+        if (observer && size > 0) observer->on_body({data, size});
         // Stored before the caller sees the end: its next request finds the entry.
         if (observer && rp.is_done()) observer->on_end();
-        Piece piece(framing, first ? std::string_view(conn.heads) : std::string_view(), buf,
+        Piece piece(framing, first ? std::string_view(conn.heads) : std::string_view(), data,
                     size, rp.is_done());
         boost::system::error_code wec;
         std::size_t wn = write_now(down, piece.buffers(), wec);
         if (!wec && wn < asio::buffer_size(piece.buffers()))
             wec = co_await write_rest(down, piece.buffers(), wn, limits.idle_timeout);
         if (wec) co_return Exchange{Stage::client_error};
+        if (data != buf) up_buffer.consume(size);  // relayed from the buffer itself
         if (rp.is_done()) break;
     }
     ex.upstream_reusable = !early && rp.keep_alive() && up_buffer.size() == 0;

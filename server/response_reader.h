@@ -64,6 +64,20 @@ public:
     // more of to make sense of (a chunk header cut short). ec: a framing error.
     std::size_t put_body(const char* data, std::size_t n, char* out, std::size_t room,
                          std::size_t& produced, boost::system::error_code& ec);
+    // A body framed by Content-Length or by the close needs no decoding: whether the next
+    // body bytes are taken as they are (take_body) instead of through put_body.
+    bool body_in_place() const {
+        return state_ == State::body_length || state_ == State::body_to_eof;
+    }
+    // With body_in_place: of the n body bytes at hand, how many belong to the body (all but
+    // what lies past its length), counted as read.
+    std::size_t take_body(std::size_t n) {
+        if (state_ == State::body_to_eof) return n;
+        std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(n, remaining_));
+        remaining_ -= k;
+        if (remaining_ == 0) state_ = State::done;
+        return k;
+    }
     // The upstream closed the connection: ends a body that runs to the close, otherwise
     // http::error::partial_message.
     void put_eof(boost::system::error_code& ec);

@@ -73,6 +73,43 @@ TEST_CASE("response reader: a Content-Length body, then the next message stays",
                          ": a\tb\t\tc \xff\xfe\x80 tail of it\t\r\nContent-Length: 0\r\n\r\n");
 }
 
+// The proxy relays a body framed by length or by the close from its read buffer as it is.
+TEST_CASE("response reader: bodies taken in place", "[response_reader]") {
+    boost::system::error_code ec;
+    ResponseReader r;
+    r.start(false, 65536);
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n";
+    REQUIRE(r.put_head(head.data(), head.size(), ec) == head.size());
+    REQUIRE(!ec);
+    REQUIRE(r.body_in_place());
+    CHECK(r.take_body(5) == 5);  // "hello"
+    CHECK(!r.is_done());
+    CHECK(r.take_body(20) == 6);  // " world" and 14 bytes of whatever follows
+    CHECK(r.is_done());
+    CHECK(!r.body_in_place());
+
+    r.start(false, 65536);
+    head = "HTTP/1.1 200 OK\r\nServer: x\r\n\r\n";  // until the close
+    REQUIRE(r.put_head(head.data(), head.size(), ec) == head.size());
+    REQUIRE(r.body_in_place());
+    CHECK(r.take_body(100000) == 100000);
+    CHECK(!r.is_done());
+    r.put_eof(ec);
+    CHECK(!ec);
+    CHECK(r.is_done());
+
+    r.start(false, 65536);
+    head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";  // decoded: put_body
+    REQUIRE(r.put_head(head.data(), head.size(), ec) == head.size());
+    CHECK(!r.body_in_place());
+
+    r.start(true, 65536);  // a HEAD answer has no body, whatever its Content-Length says
+    head = "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n";
+    REQUIRE(r.put_head(head.data(), head.size(), ec) == head.size());
+    CHECK(r.is_done());
+    CHECK(!r.body_in_place());
+}
+
 // Found by the fuzz target: Beast keeps fields of one name together, the reader (and the relay
 // written from it) keeps them as they came; both keep the order within a name.
 TEST_CASE("response reader: repeated fields stay in arrival order", "[response_reader]") {
