@@ -303,7 +303,10 @@ Task<bool> proxy_request(Stream& down, beast::flat_buffer& down_buffer, RequestP
                    SentToken{}};
     if (auto* source = upstream->credentials.token_source.get()) {
         // Sent again after the upstream refuses the token, if its body (if any) was kept.
-        c.token = SentToken{source, co_await source->attach(req), true};
+        // (Not in a braced initialiser: g++ 12 has been unreliable with co_await in one.)
+        c.token.source = source;
+        c.token.retry = true;
+        c.token.id = co_await source->attach(req);
         if (c.token.id == 0) {
             log_token_unavailable(ctx);
             co_return co_await send_error(down, ctx, GatewayError::upstream_unavailable, version,

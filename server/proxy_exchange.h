@@ -359,6 +359,7 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
         std::size_t wn = write_now(down, piece.buffers(), wec);
         if (!wec && wn < asio::buffer_size(piece.buffers()))
             wec = co_await write_rest(down, piece.buffers(), wn, limits.idle_timeout);
+        // A client error drops the upstream connection (conclude), unconsumed piece and all.
         if (wec) co_return Exchange{Stage::client_error};
         if (data != buf) up_buffer.consume(size);  // relayed from the buffer itself
         if (rp.is_done()) break;
