@@ -197,27 +197,13 @@ struct SentToken {
     bool retry = false;
 };
 
-// Streams a request whose body is still arriving to the upstream: the head with the first
-// `preread` body bytes (already in buf: read before the upstream was chosen, so a body that is
-// malformed from the start never reaches it) in one write, then the body as it comes. A
-// request in hand whole is sent by exchange() itself.
+// Streams the rest of a request body that is still arriving to the upstream, after the head
+// and the first piece (exchange() writes those).
 template <class Down, class Up>
-Task<Exchange> send_streamed(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
-                             const UpstreamHead& up_head, Up& up, std::string& head, char* buf,
-                             std::size_t preread, RequestContext& ctx, config::Duration timeout,
-                             KeptBody& kept) {
+Task<Exchange> send_body_rest(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
+                              Up& up, char* buf, RequestContext& ctx, config::Duration timeout,
+                              KeptBody& kept, Framing framing) {
     const auto& limits = ctx.config->server.limits;
-    head.clear();
-    up_head.append(head, parser.get());
-    const Framing framing = up_head.framing();
-    ctx.bytes_in += preread;
-    kept.add(buf, preread);
-    Piece first(framing, head, buf, preread, parser.is_done());
-    boost::system::error_code ec;
-    std::size_t n = write_now(up, first.buffers(), ec);
-    if (!ec && n < asio::buffer_size(first.buffers()))
-        ec = co_await write_rest(up, first.buffers(), n, timeout);
-    if (ec) co_return Exchange{Stage::send_failed, false, false, stale_connection_error(ec), ec};
     while (!parser.is_done()) {
         std::size_t size = 0;
         Stage st = co_await read_body_piece(down, down_buffer, parser, buf, size, limits);
@@ -252,9 +238,10 @@ Exchange answer_head(UpstreamConnection& conn, RequestContext& ctx, const Reques
                      RetryGate& gate, const SentToken& token, Framing& framing);
 
 // One attempt: request out, response back, over one upstream connection, streamed in both
-// directions. One coroutine frame in the usual case: a request in hand whole goes out in one
-// write, the response head is read and the body relayed here; only a streamed request body
-// (send_streamed) or a write the socket does not take at once (write_rest) adds one.
+// directions. One coroutine frame in the usual case: the head goes out with the body or its
+// first piece in one write, the response head is read and the body relayed here; only a
+// request body still arriving (send_body_rest) or a write the socket does not take at once
+// (write_rest) adds one.
 template <class Down, class Up>
 Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestParser& parser,
                         const UpstreamHead& up_head, Up& up, UpstreamConnection& conn,
@@ -263,33 +250,36 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
                         KeptBody& kept, RetryGate& gate, const SentToken& token) {
     const bool head_request = parser.get().method() == http::verb::head;
     const auto sent_at = std::chrono::steady_clock::now();
-    Exchange ex;
-    if (kept.replay || parser.is_done()) {
-        // The whole request is in hand (a retry sends the kept body, framed by
-        // Content-Length): head and body in one write.
-        conn.heads.clear();
-        up_head.append(conn.heads, parser.get());
-        const char* body = buf;
-        std::size_t size = preread;
-        if (kept.replay) {
-            body = kept.data().data();
-            size = kept.data().size();
-        } else {
-            ctx.bytes_in += preread;
-            kept.add(buf, preread);
-        }
-        Piece all(up_head.framing(), conn.heads, body, size, true);
+    // The head with the first `preread` body bytes (already in buf: read before the upstream
+    // was chosen, so a body that is malformed from the start never reaches it), or with the
+    // whole kept body on a retry (framed by Content-Length then).
+    conn.heads.clear();
+    up_head.append(conn.heads, parser.get());
+    const Framing up_framing = up_head.framing();
+    const char* body = buf;
+    std::size_t body_size = preread;
+    if (kept.replay) {
+        body = kept.data().data();
+        body_size = kept.data().size();
+    } else {
+        ctx.bytes_in += preread;
+        kept.add(buf, preread);
+    }
+    const bool whole = kept.replay || parser.is_done();
+    {
+        Piece first(up_framing, conn.heads, body, body_size, whole);
         boost::system::error_code ec;
-        std::size_t n = write_now(up, all.buffers(), ec);
-        if (!ec && n < asio::buffer_size(all.buffers()))
-            ec = co_await write_rest(up, all.buffers(), n, timeout);
+        std::size_t n = write_now(up, first.buffers(), ec);
+        if (!ec && n < asio::buffer_size(first.buffers()))
+            ec = co_await write_rest(up, first.buffers(), n, timeout);
         if (ec)
             co_return Exchange{Stage::send_failed, false, false,
                                kept.replay || stale_connection_error(ec), ec};
-    } else {
-        ex = co_await send_streamed(down, down_buffer, parser, up_head, up, conn.heads, buf,
-                                    preread, ctx, timeout, kept);
     }
+    Exchange ex;
+    if (!whole)
+        ex = co_await send_body_rest(down, down_buffer, parser, up, buf, ctx, timeout, kept,
+                                     up_framing);
     // An upstream may answer early (401, 413) and stop reading the body: its answer, if one
     // came, is worth more to the client than a 502.
     const bool early = ex.stage == Stage::upstream_error;
