@@ -4,11 +4,14 @@
 # wrk load; then the top functions by inclusive and by self cost.
 #
 #   bench/profile.sh [--seconds 3] [--connections 16] [--gateway build/gateway] [--out DIR]
-#                    [--path /small|/cached|/respond|/limited|/limited-redis]
+#                    [--path /small|/cached|/respond|/limited|/limited-redis] [--max-idle N]
 #
 # Paths: /small proxied (the default), /cached a cache hit after the first call, /respond a
 # respond: route, /limited /small behind a local rate limit that never refuses, /limited-redis
 # the same limit with `store: redis` (a redis-server of its own is started, as bench/run.sh does).
+#
+# --max-idle sets the upstream pool's keepalive max_idle (64 by default, as nginx's `keepalive 64`
+# in bench/run.sh); 0 opens an upstream connection per request: what the connect path costs.
 #
 # Collection starts only once the gateway is ready (start-up and config loading are left out).
 # Needs valgrind (apt-get install valgrind), nginx and wrk (bench/run.sh installs those).
@@ -16,7 +19,7 @@
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
-SECONDS_LOAD=3 CONNS=16 GATEWAY="$ROOT/build/gateway" OUTDIR="" LOAD_PATH=/small
+SECONDS_LOAD=3 CONNS=16 GATEWAY="$ROOT/build/gateway" OUTDIR="" LOAD_PATH=/small MAX_IDLE=64
 while [ $# -gt 0 ]; do
     case "$1" in
         --seconds) SECONDS_LOAD=$2; shift 2 ;;
@@ -24,7 +27,8 @@ while [ $# -gt 0 ]; do
         --gateway) GATEWAY=$2; shift 2 ;;
         --out) OUTDIR=$2; shift 2 ;;
         --path) LOAD_PATH=$2; shift 2 ;;
-        *) echo "usage: $0 [--seconds S] [--connections N] [--gateway PATH] [--out DIR] [--path P]" >&2; exit 2 ;;
+        --max-idle) MAX_IDLE=$2; shift 2 ;;
+        *) echo "usage: $0 [--seconds S] [--connections N] [--gateway PATH] [--out DIR] [--path P] [--max-idle N]" >&2; exit 2 ;;
     esac
 done
 for b in valgrind callgrind_annotate callgrind_control wrk; do
@@ -80,7 +84,7 @@ log: { level: warn, access: off }
 upstreams:
   up:
     targets: [{ url: "http://127.0.0.1:$UP" }]
-    keepalive: { max_idle: 64, idle_timeout: 60s }
+    keepalive: { max_idle: $MAX_IDLE, idle_timeout: 60s }
 routes:
   - name: small
     match: { path: /small, methods: [GET] }

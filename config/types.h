@@ -95,6 +95,10 @@ struct Target {
     std::string url;  // as written
     bool tls = false; // https://
     std::string host;
+    // The host when it is an IP literal, parsed once at load: the pool connects to it without
+    // parsing the text for every new connection. Unset for a name (resolved) and in configs
+    // built by hand.
+    std::optional<boost::asio::ip::address> ip;
     std::uint16_t port = 0;
     std::string base_path;  // path part of the url, "" when none; prefixed to forwarded paths
     std::string authority;  // "host:port" ("[v6]:port"), for logs

@@ -113,8 +113,10 @@ Task<UpstreamConnectionPtr> UpstreamPool::connect(
     c->key = target.url;
     auto& stream = c->tcp();
     stream.expires_after(upstream->connect_timeout);
+    // An IP literal was parsed at load (target.ip); one in a config built by hand is parsed
+    // here.
     boost::system::error_code addr_ec;
-    auto addr = asio::ip::make_address(target.host, addr_ec);
+    auto addr = target.ip ? *target.ip : asio::ip::make_address(target.host, addr_ec);
     if (!addr_ec) {
         auto [e] = co_await stream.async_connect(tcp::endpoint(addr, target.port), kTuple);
         ec = e;

@@ -137,11 +137,14 @@ TEST_CASE("full config round trip: upstreams", "[config][loader]") {
     REQUIRE(crm.targets.size() == 2);
     CHECK(crm.targets[0].tls);
     CHECK(crm.targets[0].host == "crm.internal");
+    CHECK_FALSE(crm.targets[0].ip.has_value());  // a name: resolved when connecting
     CHECK(crm.targets[0].port == 443);
     CHECK(crm.targets[0].base_path == "/api/v1");
     CHECK(crm.targets[0].weight == 1);
     CHECK_FALSE(crm.targets[1].tls);
     CHECK(crm.targets[1].host == "10.1.2.3");
+    REQUIRE(crm.targets[1].ip.has_value());
+    CHECK(crm.targets[1].ip->to_string() == "10.1.2.3");
     CHECK(crm.targets[1].port == 1);
     CHECK(crm.targets[1].base_path.empty());
     CHECK(crm.targets[1].weight == 3);
@@ -156,6 +159,8 @@ TEST_CASE("full config round trip: upstreams", "[config][loader]") {
     CHECK(crm.credentials.value == "svc:pa:ss");
     const Upstream& hdr = *c.upstreams[1];
     CHECK(hdr.targets[0].host == "::1");
+    REQUIRE(hdr.targets[0].ip.has_value());
+    CHECK(hdr.targets[0].ip->is_v6());
     CHECK(hdr.targets[0].port == 9000);
     CHECK(hdr.credentials.type == Credentials::Type::header);
     CHECK(hdr.credentials.name == "x-api-key");
