@@ -40,12 +40,11 @@ bool parse_url(const Context& ctx, const Scalar& s, Target& out) {
     out.host = url.host_type() == boost::urls::host_type::ipv6
                    ? url.host_ipv6_address().to_string()
                    : std::string(url.host_address());
-    if (url.host_type() == boost::urls::host_type::ipv4 ||
-        url.host_type() == boost::urls::host_type::ipv6) {
-        boost::system::error_code ip_ec;
-        auto ip = boost::asio::ip::make_address(out.host, ip_ec);
-        if (!ip_ec) out.ip = ip;
-    }
+    // Boost.URL has parsed an IP literal already: keep its address, not the text to parse again.
+    if (url.host_type() == boost::urls::host_type::ipv4)
+        out.ip = boost::asio::ip::address_v4(url.host_ipv4_address().to_uint());
+    else if (url.host_type() == boost::urls::host_type::ipv6)
+        out.ip = boost::asio::ip::address_v6(url.host_ipv6_address().to_bytes());
     out.port = out.tls ? 443 : 80;
     if (url.has_port()) {
         if (url.port_number() == 0) return fail(ctx, s, "expected a port 1..65535");

@@ -161,6 +161,7 @@ TEST_CASE("full config round trip: upstreams", "[config][loader]") {
     CHECK(hdr.targets[0].host == "::1");
     REQUIRE(hdr.targets[0].ip.has_value());
     CHECK(hdr.targets[0].ip->is_v6());
+    CHECK(hdr.targets[0].ip->to_string() == "::1");
     CHECK(hdr.targets[0].port == 9000);
     CHECK(hdr.credentials.type == Credentials::Type::header);
     CHECK(hdr.credentials.name == "x-api-key");
