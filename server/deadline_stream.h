@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/associated_allocator.hpp>
@@ -28,6 +29,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include "server/drained_read.h"
 #include "server/executor.h"
 
 namespace gw::server {
@@ -65,7 +67,14 @@ public:
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [](auto handler, const std::shared_ptr<State>& s, const Buffers& b) {
                 start(s);
-                s->socket.async_read_some(b, Done<decltype(handler)>{std::move(handler), s});
+                // One buffer (every read of ours): a read that remembers a drained socket and
+                // spares the next read's recv that would fail with EAGAIN (drained_read.h).
+                if constexpr (std::is_convertible_v<const Buffers&, boost::asio::mutable_buffer>)
+                    drained::async_read_some(s->socket, *s->reactor,
+                                             boost::asio::mutable_buffer(b),
+                                             Done<decltype(handler)>{std::move(handler), s});
+                else
+                    s->socket.async_read_some(b, Done<decltype(handler)>{std::move(handler), s});
             },
             token, s_, buffers);
     }
@@ -105,9 +114,12 @@ public:
 
 private:
     struct State {
-        explicit State(Socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+        explicit State(Socket s)
+            : socket(std::move(s)), timer(socket.get_executor()),
+              reactor(&drained::reactor_of(socket)) {}
         Socket socket;
         Timer timer;
+        drained::Reactor* reactor;
         Clock::time_point deadline = Clock::time_point::max();
         Clock::time_point armed = Clock::time_point::max();  // max: no wait pending
         unsigned generation = 0;  // of the timer wait; a stale completion is ignored

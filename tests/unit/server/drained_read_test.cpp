@@ -1,0 +1,211 @@
+// drained::async_read_some (through DeadlineStream, its user): a short read marks the socket
+// drained, and data arriving later, before or after the next read starts, still completes it.
+#include <catch.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include "server/deadline_stream.h"
+
+namespace gw::server {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// A connected pair on 127.0.0.1: `stream` (the gateway's side, on ioc) and `peer` (blocking).
+struct Pair {
+    asio::io_context ioc{1};
+    // Work kept on the context, so that poll() runs the reactor (takes epoll's edges) even when
+    // no read is waiting.
+    asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+    asio::io_context peer_ioc;
+    tcp::socket peer{peer_ioc};
+    std::optional<DeadlineStream> stream;
+
+    Pair() {
+        Acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+        peer.connect(acceptor.local_endpoint());
+        stream.emplace(acceptor.accept());
+    }
+    void send(const std::string& s) { asio::write(peer, asio::buffer(s)); }
+};
+
+// Runs what is ready now (the reactor included) without blocking.
+void poll(Pair& p) {
+    p.ioc.restart();
+    p.ioc.poll();
+}
+
+struct Result {
+    bool done = false;
+    boost::system::error_code ec;
+    std::size_t n = 0;
+};
+
+// Starts a read of up to `size` bytes into `out`.
+void start_read(Pair& p, std::string& out, std::size_t size, Result& r) {
+    out.assign(size, '\0');
+    p.stream->async_read_some(asio::buffer(out), [&r](boost::system::error_code ec, std::size_t n) {
+        r = {true, ec, n};
+    });
+}
+
+// Runs the context until the read completes, for at most 2 s (a lost edge shows as a hang).
+void run_until(Pair& p, const Result& r) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    p.ioc.restart();  // a context that ran out of work stays stopped until restarted
+    while (!r.done && std::chrono::steady_clock::now() < until)
+        p.ioc.run_one_for(std::chrono::milliseconds(50));
+}
+
+TEST_CASE("a short read, then data sent while the next read waits") {
+    Pair p;
+    std::string buf;
+    Result r;
+    p.send("GET /a");
+    start_read(p, buf, 2048, r);
+    run_until(p, r);
+    REQUIRE(r.done);
+    REQUIRE_FALSE(r.ec);
+    CHECK(buf.substr(0, r.n) == "GET /a");
+
+    // The socket is drained: the next read waits on epoll and completes when data comes.
+    Result r2;
+    start_read(p, buf, 2048, r2);
+    poll(p);
+    CHECK_FALSE(r2.done);
+    p.send("GET /b");
+    run_until(p, r2);
+    REQUIRE(r2.done);
+    REQUIRE_FALSE(r2.ec);
+    CHECK(buf.substr(0, r2.n) == "GET /b");
+}
+
+TEST_CASE("data that arrives between a short read and the next read is not lost") {
+    Pair p;
+    std::string buf;
+    Result r;
+    p.send("first");
+    start_read(p, buf, 2048, r);
+    run_until(p, r);
+    REQUIRE(r.done);
+    REQUIRE(r.n == 5);
+
+    // epoll reports the new data while no read is waiting; the next read must still see it.
+    p.send("second");
+    for (int i = 0; i < 5; ++i) {
+        poll(p);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    Result r2;
+    start_read(p, buf, 2048, r2);
+    run_until(p, r2);
+    REQUIRE(r2.done);
+    REQUIRE_FALSE(r2.ec);
+    CHECK(buf.substr(0, r2.n) == "second");
+}
+
+TEST_CASE("a read that fills its buffer leaves the rest for the next read at once") {
+    Pair p;
+    std::string buf;
+    Result r;
+    // epoll's edges for the new socket and for the data are taken before the reads start, so
+    // only the reads' own outcome tells the second one whether to try at once.
+    poll(p);
+    p.send("0123456789");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    poll(p);
+    start_read(p, buf, 4, r);
+    run_until(p, r);
+    REQUIRE(r.done);
+    CHECK(buf == "0123");
+    Result r2;
+    start_read(p, buf, 2048, r2);
+    run_until(p, r2);
+    REQUIRE(r2.done);
+    CHECK(buf.substr(0, r2.n) == "456789");
+}
+
+TEST_CASE("end of stream after a short read") {
+    Pair p;
+    std::string buf;
+    Result r;
+    p.send("last");
+    start_read(p, buf, 2048, r);
+    run_until(p, r);
+    REQUIRE(r.n == 4);
+    Result r2;
+    start_read(p, buf, 2048, r2);
+    poll(p);
+    CHECK_FALSE(r2.done);
+    p.peer.shutdown(tcp::socket::shutdown_send);
+    run_until(p, r2);
+    REQUIRE(r2.done);
+    CHECK(r2.ec == asio::error::eof);
+}
+
+TEST_CASE("a waiting drained read is cancelled, times out, or fails on an empty buffer") {
+    SECTION("socket cancel") {
+        Pair p;
+        std::string buf;
+        Result r;
+        start_read(p, buf, 2048, r);
+        poll(p);
+        REQUIRE_FALSE(r.done);
+        p.stream->cancel();
+        run_until(p, r);
+        REQUIRE(r.done);
+        CHECK(r.ec == asio::error::operation_aborted);
+    }
+    SECTION("per-operation cancellation slot") {
+        Pair p;
+        std::string buf(2048, '\0');
+        Result r;
+        asio::cancellation_signal signal;
+        p.stream->async_read_some(
+            asio::buffer(buf),
+            asio::bind_cancellation_slot(signal.slot(),
+                                         [&r](boost::system::error_code ec, std::size_t n) {
+                                             r = {true, ec, n};
+                                         }));
+        poll(p);
+        REQUIRE_FALSE(r.done);
+        signal.emit(asio::cancellation_type::terminal);
+        run_until(p, r);
+        REQUIRE(r.done);
+        CHECK(r.ec == asio::error::operation_aborted);
+    }
+    SECTION("deadline") {
+        Pair p;
+        std::string buf;
+        Result r;
+        p.stream->expires_after(std::chrono::milliseconds(20));
+        start_read(p, buf, 2048, r);
+        run_until(p, r);
+        REQUIRE(r.done);
+        CHECK(r.ec == boost::beast::error::timeout);
+    }
+    SECTION("empty buffer") {
+        Pair p;
+        std::string buf;
+        Result r;
+        start_read(p, buf, 0, r);
+        poll(p);
+        REQUIRE(r.done);
+        CHECK_FALSE(r.ec);
+        CHECK(r.n == 0);
+    }
+}
+
+}  // namespace
+}  // namespace gw::server
