@@ -6,16 +6,28 @@
 // Neither has arrived yet, so Asio's first recv fails every time: on `small` the gateway made
 // 3.9 recv calls per proxied request where nginx makes 1.9, and on `respond` 1.95 against 1.0
 // (perf stat, syscalls:sys_enter_recvfrom). nginx stops reading when a recv returns less than
-// it asked for and waits for epoll's next edge before the next recv.
+// it asked for and nothing is pending (EPOLLRDHUP), and waits for epoll's next edge.
 //
-// The same here: the read's reactor operation reports a short read as "done and exhausted",
-// the status Asio's own read uses for end of stream. The reactor then skips the speculative
-// recv of the next read on this socket until epoll reports the socket readable again, under
-// the same descriptor lock as the recv, so no edge can be lost between the two: a short TCP
-// read took everything queued (the receive queue and the backlog), and data that comes later
-// wakes epoll (registered edge-triggered for input from the start).
+// The same here: the read's reactor operation reports a drained socket as "done and
+// exhausted", the status Asio's own read gives a read of 0 bytes. The reactor then skips the
+// speculative recv of the next read on this socket until epoll reports it readable again
+// (the socket is registered edge-triggered for input from the start). Drained means: the recv
+// returned less than asked for and the kernel's TCP_INQ hint, a control message on the same
+// recvmsg, says 0 bytes are left. A short read alone is not enough: a FIN queued behind the
+// data is reported by the next recv (as 0 bytes) and raises no new epoll edge; the hint counts
+// it as 1 byte left. Data that arrives after the recv raises a new edge, whose handling runs
+// after this operation (one thread runs the io_context; with several, the descriptor's lock
+// orders them), so it is not lost.
 //
-// How: it is Asio's reactive_socket_recv_op with that one difference in perform, started on the
+// Left as it was: a reset queued behind the last data is not in the hint. A read that follows
+// such a drained read, before anything is written (a write fails at once), ends at its
+// deadline instead of at once with ECONNRESET. Only a peer that aborts mid-message does that.
+//
+// TCP_INQ is set on the listening socket (accepted sockets inherit it) and on each upstream
+// socket: enable_hint(). Without it (a kernel before 4.18, a socket not set) the hint is
+// missing and every read behaves as Asio's.
+//
+// How: it is Asio's reactive_socket_recv_op with that difference in perform, started on the
 // socket's reactor as basic_stream_socket::async_read_some would start it. That reaches into
 // Asio's implementation (the socket's implementation, reached by the pointer to a protected
 // member that any derived class may form), so it is tied to the version checked below and to
@@ -23,9 +35,15 @@
 // lookup, under its mutex), not per read.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <utility>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/buffer.hpp>
@@ -90,13 +108,36 @@ public:
 
     static status do_perform(ad::reactor_op* base) {
         auto* o = static_cast<RecvOp*>(base);
-        if (!ad::socket_ops::non_blocking_recv1(o->fd_, o->buffer_.data(), o->buffer_.size(), 0,
-                                                true, o->ec_, o->bytes_transferred_))
-            return not_done;  // EAGAIN: wait for epoll
-        // End of stream (as in Asio's read) or less than asked for: the socket is drained.
-        if (o->ec_ == boost::asio::error::eof ||
-            (!o->ec_ && o->bytes_transferred_ < o->buffer_.size()))
+        iovec iov{o->buffer_.data(), o->buffer_.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t n;
+        do {
+            n = ::recvmsg(o->fd_, &msg, 0);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;  // wait for epoll
+            o->ec_ = boost::system::error_code(errno, boost::asio::error::get_system_category());
+            o->bytes_transferred_ = 0;
+            return done;
+        }
+        o->bytes_transferred_ = static_cast<std::size_t>(n);
+        if (n == 0) {  // end of stream, as in Asio's read
+            o->ec_ = boost::asio::error::eof;
             return done_and_exhausted;
+        }
+        o->ec_ = boost::system::error_code();
+        if (o->bytes_transferred_ == o->buffer_.size()) return done;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level != SOL_TCP || c->cmsg_type != TCP_CM_INQ) continue;
+            int left = -1;
+            std::memcpy(&left, CMSG_DATA(c), sizeof left);
+            if (left == 0) return done_and_exhausted;
+        }
         return done;
     }
 
@@ -126,6 +167,13 @@ private:
 }  // namespace impl
 
 using Reactor = boost::asio::detail::reactor;
+
+// Asks the kernel for the hint on `socket`'s reads (and, on a listening socket, on the reads of
+// the connections it accepts). A failure only leaves the hint off.
+inline void enable_hint(int native_socket) {
+    int one = 1;
+    ::setsockopt(native_socket, SOL_TCP, TCP_INQ, &one, sizeof one);
+}
 
 // The reactor of the socket's io_context.
 inline Reactor& reactor_of(Socket& socket) {

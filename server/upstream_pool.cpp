@@ -135,6 +135,7 @@ Task<UpstreamConnectionPtr> UpstreamPool::connect(
     if (ec) co_return nullptr;
     boost::system::error_code opt_ec;
     stream.socket().set_option(tcp::no_delay(true), opt_ec);
+    drained::enable_hint(stream.socket().native_handle());
     if (c->is_tls()) {
         const std::string& sni = upstream->tls.sni.empty() ? target.host : upstream->tls.sni;
         if (!SSL_set_tlsext_host_name(c->tls().native_handle(), sni.c_str())) {

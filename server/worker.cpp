@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 
+#include "server/drained_read.h"
 #include "server/log.h"
 #include "server/session.h"
 #include "server/stream_ops.h"
@@ -39,6 +40,7 @@ asio::ip::tcp::endpoint Worker::listen(const asio::ip::tcp::endpoint& ep) {
     a->set_option(asio::socket_base::reuse_address(true));
     int one = 1;
     ::setsockopt(a->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    drained::enable_hint(a->native_handle());  // accepted connections inherit it
     if (ep.protocol() == asio::ip::tcp::v6()) a->set_option(asio::ip::v6_only(true));
     a->bind(ep);
     a->listen(asio::socket_base::max_listen_connections);

@@ -4,6 +4,7 @@ freed slot serves a new connection normally."""
 from __future__ import annotations
 
 import socket
+import time
 import unittest
 
 from tests.integration.harness import (ConnectionClosed, GatewayTestCase, RawConnection,
@@ -77,6 +78,32 @@ class MaxConnectionsTest(GatewayTestCase):
         refused, how = self.refused("fifth")
         self.assertTrue(refused, f"over the limit again: {how}")
         self.assertNotIn("/fifth", [s.path for s in self.up.seen_heads()])
+
+
+class HalfCloseTest(GatewayTestCase):
+    def test_request_and_fin_in_one_segment_answered_then_closed(self) -> None:
+        # A client sends its request and shuts down its sending side in one segment (TCP_CORK
+        # holds the request until the shutdown). The gateway reads the request with a short
+        # read; the end of stream behind it must be seen when it reads again after answering,
+        # not at the idle timeout (30 s here).
+        up = self.start_upstream()
+        gw = self.start_gateway(base_config(
+            server={"workers": 1, "limits": {"idle_timeout": "30s"}},
+            upstreams={"backend": {"targets": [{"url": up.url}]}},
+            routes=[{"name": "all", "match": {"path": "/*"}, "upstream": "backend"}]))
+        c = gw.connect(timeout=10)
+        with c:
+            # Let the gateway accept and wait for the request first, so that the request and
+            # its FIN come under one epoll edge of their own.
+            time.sleep(0.3)
+            c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            c.send("GET /half-closed HTTP/1.1\r\nHost: t\r\n\r\n")
+            c.sock.shutdown(socket.SHUT_WR)
+            r = c.read_response(timeout=5)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["path"], "/half-closed")
+            self.assertIsNotNone(c.wait_closed(5),
+                                 "the gateway kept a half-closed connection open after answering")
 
 
 if __name__ == "__main__":

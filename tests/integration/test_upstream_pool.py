@@ -271,6 +271,31 @@ class UpstreamPoolTest(GatewayTestCase):
     def test_slow_content_length_body_longer_than_route_timeout(self) -> None:
         self._slow_stream(chunked=False)
 
+    # -- (f) an end of stream right behind the last bytes ------------------------------------
+    def test_close_delimited_answer_with_fin_in_the_same_segment(self) -> None:
+        # The answer's last bytes and the FIN arrive together (TCP_CORK holds the data until
+        # the shutdown, which sends both in one segment): the gateway's read of the body is
+        # short, and the end of stream must still be read at once, not at the response timeout.
+        def serve(conn: UpstreamConn) -> None:
+            req = conn.read_head(timeout=10)
+            if req is None or not conn.read_body(req):
+                return
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                      b"Connection: close\r\n\r\nbody until the close")
+            conn.sock.shutdown(socket.SHUT_WR)
+            time.sleep(0.5)
+        up = self.start_raw_upstream(serve)
+        cfg = gateway_config(up.url)
+        cfg["upstreams"]["backend"]["timeouts"]["response"] = "30s"
+        gw = self.start_gateway(cfg)
+        c = gw.connect(timeout=10)
+        with c:
+            c.send("GET /to-the-close HTTP/1.1\r\nHost: t\r\n\r\n")
+            r = c.read_response(timeout=5)
+        self.assertEqual((r.status, r.body), (200, b"body until the close"), r)
+        self.assertEqual([s.path for s in up.wait_requests(1)], ["/to-the-close"])
+
 
 if __name__ == "__main__":
     unittest.main()
