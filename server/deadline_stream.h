@@ -16,6 +16,7 @@
 // the stream is destroyed finds it alive.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -27,7 +28,10 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
+
+#include <sys/socket.h>
 
 #include "server/drained_read.h"
 #include "server/executor.h"
@@ -59,6 +63,10 @@ public:
     }
     void expires_at(Clock::time_point t);
     void expires_never() { s_->deadline = Clock::time_point::max(); }
+    // While on, a read first tries the socket at once, even when the last read drained it.
+    // For a body that runs to the close: a reset queued behind its last bytes is not in the
+    // drained-read hint (drained_read.h), and the read would otherwise wait for its deadline.
+    void read_eagerly(bool on) { s_->eager = on; }
     void cancel();
     void close();
 
@@ -67,6 +75,9 @@ public:
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [](auto handler, const std::shared_ptr<State>& s, const Buffers& b) {
                 start(s);
+                if constexpr (std::is_convertible_v<const Buffers&, boost::asio::mutable_buffer>) {
+                    if (s->eager && try_now(s, boost::asio::mutable_buffer(b), handler)) return;
+                }
                 // One buffer (every read of ours): a read that remembers a drained socket and
                 // spares the next read's recv that would fail with EAGAIN (drained_read.h).
                 if constexpr (std::is_convertible_v<const Buffers&, boost::asio::mutable_buffer>)
@@ -120,6 +131,7 @@ private:
         Socket socket;
         Timer timer;
         drained::Reactor* reactor;
+        bool eager = false;       // read_eagerly
         Clock::time_point deadline = Clock::time_point::max();
         Clock::time_point armed = Clock::time_point::max();  // max: no wait pending
         unsigned generation = 0;  // of the timer wait; a stale completion is ignored
@@ -158,6 +170,30 @@ private:
     };
 
     static void start(const std::shared_ptr<State>& s);
+
+    // read_eagerly's read: a non-blocking recv. True when it got bytes, the end or an error,
+    // whose completion is then posted; false when nothing is there yet.
+    template <class Handler>
+    static bool try_now(const std::shared_ptr<State>& s, boost::asio::mutable_buffer b,
+                        Handler& handler) {
+        if (b.size() == 0) return false;
+        ssize_t n;
+        do {
+            n = ::recv(s->socket.native_handle(), b.data(), b.size(), MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+        boost::system::error_code ec;
+        if (n < 0)
+            ec = boost::system::error_code(errno, boost::asio::error::get_system_category());
+        else if (n == 0)
+            ec = boost::asio::error::eof;
+        const std::size_t got = n > 0 ? static_cast<std::size_t>(n) : 0;
+        boost::asio::post(s->socket.get_executor(),
+                          [done = Done<Handler>{std::move(handler), s}, ec, got]() mutable {
+                              done(ec, got);
+                          });
+        return true;
+    }
     static void arm(const std::shared_ptr<State>& s, Clock::time_point t);
     static void on_timer(const std::shared_ptr<State>& s, unsigned generation,
                          const boost::system::error_code& ec);

@@ -9,23 +9,27 @@
 // it asked for and nothing is pending (EPOLLRDHUP), and waits for epoll's next edge.
 //
 // The same here: the read's reactor operation reports a drained socket as "done and
-// exhausted", the status Asio's own read gives a read of 0 bytes. The reactor then skips the
-// speculative recv of the next read on this socket until epoll reports it readable again
-// (the socket is registered edge-triggered for input from the start). Drained means: the recv
-// returned less than asked for and the kernel's TCP_INQ hint, a control message on the same
-// recvmsg, says 0 bytes are left. A short read alone is not enough: a FIN queued behind the
-// data is reported by the next recv (as 0 bytes) and raises no new epoll edge; the hint counts
-// it as 1 byte left. Data that arrives after the recv raises a new edge, whose handling runs
-// after this operation (one thread runs the io_context; with several, the descriptor's lock
-// orders them), so it is not lost.
+// exhausted", the status Asio's own read gives a read of 0 bytes (the end, or an error). The
+// reactor then skips the speculative recv of the next read on this socket until epoll reports
+// it readable again (the socket is registered edge-triggered for input from the start).
+// Drained means: the recv returned less than asked for and the kernel's TCP_INQ hint, a control
+// message on the same recvmsg, says 0 bytes are left. A short read alone is not enough: a FIN
+// queued behind the data is reported by the next recv (as 0 bytes) and raises no new epoll
+// edge; the hint counts it as 1 byte left. Data that arrives after the recv raises a new edge,
+// whose handling runs after this operation (one thread runs the io_context; with several, the
+// descriptor's lock orders them), so it is not lost.
 //
-// Left as it was: a reset queued behind the last data is not in the hint. A read that follows
-// such a drained read, before anything is written (a write fails at once), ends at its
-// deadline instead of at once with ECONNRESET. Only a peer that aborts mid-message does that.
+// Not covered: a reset queued behind the last data is not in the hint, and the next read then
+// waits for its deadline instead of failing at once with ECONNRESET. A peer that aborts does
+// that, and so does one that closes with bytes of ours unread (Linux answers those with a
+// reset): an upstream that answers early without reading the request body. Where a read after
+// the data matters, a body that runs to the close, the stream reads eagerly instead
+// (DeadlineStream::read_eagerly: a recv at once, as Asio would). Elsewhere the wait ends at the
+// read's deadline (the header, idle or 500 ms early-answer timeout) with the same outcome.
 //
 // TCP_INQ is set on the listening socket (accepted sockets inherit it) and on each upstream
 // socket: enable_hint(). Without it (a kernel before 4.18, a socket not set) the hint is
-// missing and every read behaves as Asio's.
+// missing and every read tries the socket at once, as Asio's does.
 //
 // How: it is Asio's reactive_socket_recv_op with that difference in perform, started on the
 // socket's reactor as basic_stream_socket::async_read_some would start it. That reaches into
@@ -131,9 +135,11 @@ public:
             return done_and_exhausted;
         }
         o->ec_ = boost::system::error_code();
-        if (o->bytes_transferred_ == o->buffer_.size()) return done;
+        if (o->bytes_transferred_ == o->buffer_.size() || (msg.msg_flags & MSG_CTRUNC)) return done;
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_TCP || c->cmsg_type != TCP_CM_INQ) continue;
+            if (c->cmsg_level != SOL_TCP || c->cmsg_type != TCP_CM_INQ ||
+                c->cmsg_len < CMSG_LEN(sizeof(int)))
+                continue;
             int left = -1;
             std::memcpy(&left, CMSG_DATA(c), sizeof left);
             if (left == 0) return done_and_exhausted;

@@ -326,6 +326,9 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
             while (!piece) {
                 up_buffer.reserve(kBuf);
                 beast::get_lowest_layer(up).expires_after(timeout);
+                // Its end may be a reset behind the last bytes (an upstream that closed with
+                // request bytes unread): see it at once, not at the timeout.
+                beast::get_lowest_layer(up).read_eagerly(rp.body_to_close());
                 auto [ec, n] = co_await up.async_read_some(
                     up_buffer.prepare(up_buffer.capacity() - up_buffer.size()), kTuple);
                 up_buffer.commit(n);

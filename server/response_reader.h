@@ -69,6 +69,8 @@ public:
     bool body_in_place() const {
         return state_ == State::body_length || state_ == State::body_to_eof;
     }
+    // A body that runs to the close (no length, not chunked).
+    bool body_to_close() const { return state_ == State::body_to_eof; }
     // With body_in_place: of the n body bytes at hand, how many belong to the body (all but
     // what lies past its length), counted as read.
     std::size_t take_body(std::size_t n) {

@@ -274,8 +274,9 @@ class UpstreamPoolTest(GatewayTestCase):
     # -- (f) an end of stream right behind the last bytes ------------------------------------
     def test_close_delimited_answer_with_fin_in_the_same_segment(self) -> None:
         # The answer's last bytes and the FIN arrive together (TCP_CORK holds the data until
-        # the shutdown, which sends both in one segment): the gateway's read of the body is
-        # short, and the end of stream must still be read at once, not at the response timeout.
+        # the shutdown, which sends both in one segment): the gateway's read of the answer is
+        # short, and the end of stream behind it must still be read at once, not at the
+        # response timeout.
         def serve(conn: UpstreamConn) -> None:
             req = conn.read_head(timeout=10)
             if req is None or not conn.read_body(req):

@@ -157,8 +157,9 @@ TEST_CASE("end of stream after a short read") {
 }
 
 TEST_CASE("an end of stream queued behind the last data is read at once") {
-    // The data and the FIN arrive before the reads start, under one epoll edge: the read of
-    // the data is short, but the hint says the FIN is left, so the next read tries at once.
+    // The data and the FIN arrive before the reads start, and poll() takes their epoll edges
+    // while no read waits: the read of the data is short, but the hint says the FIN is left,
+    // so the next read tries at once.
     Pair p;
     std::string buf;
     poll(p);
@@ -176,6 +177,32 @@ TEST_CASE("an end of stream queued behind the last data is read at once") {
     run_until(p, r2);
     REQUIRE(r2.done);
     CHECK(r2.ec == asio::error::eof);
+}
+
+TEST_CASE("an eager read sees a reset queued behind the last data at once") {
+    // Linux answers a close with unread bytes with a reset: data, then the reset, both taken
+    // by poll() before the reads. The hint does not show a reset; read_eagerly does.
+    Pair p;
+    std::string buf;
+    poll(p);
+    p.send("answer");
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    p.peer.set_option(asio::socket_base::linger(true, 0));
+    p.peer.close();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    poll(p);
+    p.stream->read_eagerly(true);
+    p.stream->expires_after(std::chrono::seconds(30));
+    Result r;
+    start_read(p, buf, 2048, r);
+    run_until(p, r);
+    REQUIRE(r.done);
+    CHECK(buf.substr(0, r.n) == "answer");
+    Result r2;
+    start_read(p, buf, 2048, r2);
+    run_until(p, r2);
+    REQUIRE(r2.done);
+    CHECK(r2.ec == asio::error::connection_reset);
 }
 
 TEST_CASE("a waiting drained read is cancelled or times out; an empty read completes at once") {
