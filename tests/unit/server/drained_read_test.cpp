@@ -70,14 +70,19 @@ void run_until(Pair& p, const Result& r) {
         p.ioc.run_one_for(std::chrono::milliseconds(50));
 }
 
+// Starts a read and runs until it completes (required).
+void read_once(Pair& p, std::string& out, Result& r, std::size_t size = 2048) {
+    start_read(p, out, size, r);
+    run_until(p, r);
+    REQUIRE(r.done);
+}
+
 TEST_CASE("a short read, then data sent while the next read waits") {
     Pair p;
     std::string buf;
     Result r;
     p.send("GET /a");
-    start_read(p, buf, 2048, r);
-    run_until(p, r);
-    REQUIRE(r.done);
+    read_once(p, buf, r);
     REQUIRE_FALSE(r.ec);
     CHECK(buf.substr(0, r.n) == "GET /a");
 
@@ -98,9 +103,7 @@ TEST_CASE("data that arrives between a short read and the next read is not lost"
     std::string buf;
     Result r;
     p.send("first");
-    start_read(p, buf, 2048, r);
-    run_until(p, r);
-    REQUIRE(r.done);
+    read_once(p, buf, r);
     REQUIRE(r.n == 5);
 
     // epoll reports the new data while no read is waiting; the next read must still see it.
@@ -110,9 +113,7 @@ TEST_CASE("data that arrives between a short read and the next read is not lost"
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     Result r2;
-    start_read(p, buf, 2048, r2);
-    run_until(p, r2);
-    REQUIRE(r2.done);
+    read_once(p, buf, r2);
     REQUIRE_FALSE(r2.ec);
     CHECK(buf.substr(0, r2.n) == "second");
 }
@@ -127,14 +128,10 @@ TEST_CASE("a read that fills its buffer leaves the rest for the next read at onc
     p.send("0123456789");
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     poll(p);
-    start_read(p, buf, 4, r);
-    run_until(p, r);
-    REQUIRE(r.done);
+    read_once(p, buf, r, 4);
     CHECK(buf == "0123");
     Result r2;
-    start_read(p, buf, 2048, r2);
-    run_until(p, r2);
-    REQUIRE(r2.done);
+    read_once(p, buf, r2);
     CHECK(buf.substr(0, r2.n) == "456789");
 }
 
@@ -168,14 +165,10 @@ TEST_CASE("an end of stream queued behind the last data is read at once") {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     poll(p);
     Result r;
-    start_read(p, buf, 2048, r);
-    run_until(p, r);
-    REQUIRE(r.done);
+    read_once(p, buf, r);
     REQUIRE(r.n == 4);
     Result r2;
-    start_read(p, buf, 2048, r2);
-    run_until(p, r2);
-    REQUIRE(r2.done);
+    read_once(p, buf, r2);
     CHECK(r2.ec == asio::error::eof);
 }
 
@@ -194,14 +187,10 @@ TEST_CASE("an eager read sees a reset queued behind the last data at once") {
     p.stream->read_eagerly(true);
     p.stream->expires_after(std::chrono::seconds(30));
     Result r;
-    start_read(p, buf, 2048, r);
-    run_until(p, r);
-    REQUIRE(r.done);
+    read_once(p, buf, r);
     CHECK(buf.substr(0, r.n) == "answer");
     Result r2;
-    start_read(p, buf, 2048, r2);
-    run_until(p, r2);
-    REQUIRE(r2.done);
+    read_once(p, buf, r2);
     CHECK(r2.ec == asio::error::connection_reset);
 }
 
