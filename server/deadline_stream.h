@@ -75,17 +75,16 @@ public:
         return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [](auto handler, const std::shared_ptr<State>& s, const Buffers& b) {
                 start(s);
-                if constexpr (std::is_convertible_v<const Buffers&, boost::asio::mutable_buffer>) {
-                    if (s->eager && try_now(s, boost::asio::mutable_buffer(b), handler)) return;
-                }
                 // One buffer (every read of ours): a read that remembers a drained socket and
                 // spares the next read's recv that would fail with EAGAIN (drained_read.h).
-                if constexpr (std::is_convertible_v<const Buffers&, boost::asio::mutable_buffer>)
-                    drained::async_read_some(s->socket, *s->reactor,
-                                             boost::asio::mutable_buffer(b),
+                if constexpr (std::is_convertible_v<const Buffers&, boost::asio::mutable_buffer>) {
+                    const boost::asio::mutable_buffer one(b);
+                    if (s->eager && try_now(s, one, handler)) return;
+                    drained::async_read_some(s->socket, *s->reactor, one,
                                              Done<decltype(handler)>{std::move(handler), s});
-                else
+                } else {
                     s->socket.async_read_some(b, Done<decltype(handler)>{std::move(handler), s});
+                }
             },
             token, s_, buffers);
     }
