@@ -32,9 +32,11 @@
 #include <boost/beast/core/error.hpp>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "server/drained_read.h"
 #include "server/executor.h"
+#include "server/socket_state.h"
 
 namespace gw::server {
 
@@ -99,12 +101,22 @@ public:
             token, s_, buffers);
     }
 
+    // Opens the socket (when closed) and connects it. Unlike Asio's connect, which polls the
+    // socket once more after epoll reports it writable, this reads the outcome (SO_ERROR)
+    // straight away, as nginx does; and the socket is made non-blocking as it is created.
     template <class Token>
     auto async_connect(const endpoint_type& ep, Token&& token) {
         return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
             [](auto handler, const std::shared_ptr<State>& s, const endpoint_type& e) {
                 start(s);
-                s->socket.async_connect(e, Done<decltype(handler)>{std::move(handler), s});
+                Connected<decltype(handler)> done{{std::move(handler), s}};
+                boost::system::error_code ec;
+                if (start_connect(s->socket, e, ec)) {
+                    s->socket.async_wait(Socket::wait_write, std::move(done));
+                } else {
+                    boost::asio::post(s->socket.get_executor(),
+                                      [done = std::move(done), ec]() mutable { done.finish(ec); });
+                }
             },
             token, s_, ep);
     }
@@ -168,6 +180,29 @@ private:
         }
     };
 
+    // A connect's completion: the outcome of a connect that was in progress is the socket's
+    // pending error, read when epoll reports the socket writable.
+    template <class Handler>
+    struct Connected : Done<Handler> {
+        void operator()(boost::system::error_code ec) {
+            if (!ec) {
+                int err = 0;
+                socklen_t len = sizeof err;
+                if (::getsockopt(this->s->socket.native_handle(), SOL_SOCKET, SO_ERROR, &err,
+                                 &len) != 0)
+                    err = errno;
+                if (err != 0)
+                    ec = boost::system::error_code(err, boost::asio::error::get_system_category());
+            }
+            finish(ec);
+        }
+        void finish(boost::system::error_code ec) { Done<Handler>::operator()(ec); }
+    };
+
+    // Opens the socket non-blocking when it is closed, and starts connecting it. True when the
+    // connect is in progress; false when it is done at once or failed (ec).
+    static bool start_connect(Socket& socket, const endpoint_type& e,
+                              boost::system::error_code& ec);
     static void start(const std::shared_ptr<State>& s);
 
     // read_eagerly's read: a non-blocking recv. True when it got bytes, the end or an error,
@@ -227,6 +262,38 @@ inline void DeadlineStream::close() {
     boost::system::error_code ignored;
     s_->socket.close(ignored);
     if (s_->armed != Clock::time_point::max()) s_->timer.cancel();
+}
+
+inline bool DeadlineStream::start_connect(Socket& socket, const endpoint_type& e,
+                                          boost::system::error_code& ec) {
+    const auto sys = [](int err) {
+        return boost::system::error_code(err, boost::asio::error::get_system_category());
+    };
+    ec = {};
+    if (!socket.is_open()) {
+        int fd = ::socket(e.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                          IPPROTO_TCP);
+        if (fd < 0) {
+            ec = sys(errno);
+            return false;
+        }
+        socket.assign(e.protocol(), fd, ec);  // registers it with epoll
+        if (ec) {
+            ::close(fd);
+            return false;
+        }
+        socket_state::created_non_blocking(socket);
+        socket_state::owns_descriptor(socket);
+    } else if (!socket.non_blocking()) {
+        socket_state::make_non_blocking(socket, ec);
+        if (ec) return false;
+    }
+    if (::connect(socket.native_handle(), e.data(), static_cast<socklen_t>(e.size())) == 0)
+        return false;  // connected at once
+    // EINTR: the connect goes on in the background, like EINPROGRESS.
+    if (errno == EINPROGRESS || errno == EINTR) return true;
+    ec = sys(errno);
+    return false;
 }
 
 inline void DeadlineStream::start(const std::shared_ptr<State>& s) {

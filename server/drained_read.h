@@ -33,8 +33,7 @@
 //
 // How: it is Asio's reactive_socket_recv_op with that difference in perform, started on the
 // socket's reactor as basic_stream_socket::async_read_some would start it. That reaches into
-// Asio's implementation (the socket's implementation, reached by the pointer to a protected
-// member that any derived class may form), so it is tied to the version checked below and to
+// Asio's implementation (socket_state.h), so it is tied to the version checked below and to
 // the epoll reactor. The reactor is looked up once per stream (reactor_of: a service registry
 // lookup, under its mutex), not per read.
 #pragma once
@@ -61,6 +60,7 @@
 #include <boost/version.hpp>
 
 #include "server/executor.h"
+#include "server/socket_state.h"
 
 static_assert(BOOST_VERSION == 108100,
               "server/drained_read.h follows Boost.Asio 1.81's reactive socket read: "
@@ -74,14 +74,6 @@ namespace gw::server::drained {
 namespace impl {
 namespace ad = boost::asio::detail;
 using Service = ad::reactive_socket_service<boost::asio::ip::tcp>;
-
-// The socket's implementation (basic_socket::impl_, protected): a pointer to that member, formed
-// through a derived class, applies to any Socket. Never instantiated.
-struct SocketAccess : Socket {
-    static ad::io_object_impl<Service, Executor>& object(Socket& s) {
-        return s.*(&SocketAccess::impl_);
-    }
-};
 
 // Asio's reactor_op_cancellation (protected in the service): per-operation cancellation.
 class Cancellation {
@@ -194,8 +186,7 @@ void async_read_some(Socket& socket, Reactor& reactor, boost::asio::mutable_buff
                      Handler&& handler) {
     namespace ad = boost::asio::detail;
     using Op = impl::RecvOp<std::decay_t<Handler>>;
-    auto& object = impl::SocketAccess::object(socket);
-    auto& s = object.get_implementation();
+    auto& s = socket_state::implementation(socket);
 
     const bool is_continuation = boost_asio_handler_cont_helpers::is_continuation(handler);
     auto slot = boost::asio::get_associated_cancellation_slot(handler);

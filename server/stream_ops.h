@@ -11,6 +11,7 @@
 
 #include "config/types.h"
 #include "server/deadline_stream.h"
+#include "server/socket_state.h"
 #include "server/executor.h"
 
 namespace gw::server {
@@ -37,7 +38,7 @@ Socket& socket_of(Stream& s) {
 template <class Buffers>
 std::size_t write_now(DeadlineStream& s, const Buffers& buffers, boost::system::error_code& ec) {
     auto& socket = s.socket();
-    if (!socket.non_blocking()) socket.non_blocking(true, ec);  // sync calls only; once
+    if (!socket.non_blocking()) socket_state::make_non_blocking(socket, ec);  // once
     if (ec) return 0;
     std::size_t n = socket.write_some(buffers, ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
@@ -67,11 +68,13 @@ Task<boost::system::error_code> write_rest(Stream& s, std::array<asio::const_buf
 
 // Ends a connection. With linger, unread request bytes are drained for a short, bounded
 // while after our answer: closing with unread input makes the kernel send a reset, which can
-// destroy the answer (a 413 or 400) before the client reads it.
+// destroy the answer (a 413 or 400) before the client reads it. Without, the stream's close
+// sends the FIN (a shutdown first would only add a system call).
 inline Task<void> graceful_close(DeadlineStream& s, bool linger) {
+    if (!linger) co_return;
     boost::system::error_code ec;
     s.socket().shutdown(Socket::shutdown_send, ec);
-    if (!linger || ec) co_return;
+    if (ec) co_return;
     s.expires_after(std::chrono::seconds(1));
     char sink[4096];
     for (std::size_t total = 0; total < 256 * 1024;) {

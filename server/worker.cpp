@@ -7,6 +7,7 @@
 #include "server/drained_read.h"
 #include "server/log.h"
 #include "server/session.h"
+#include "server/socket_state.h"
 #include "server/stream_ops.h"
 
 namespace gw::server {
@@ -40,7 +41,10 @@ asio::ip::tcp::endpoint Worker::listen(const asio::ip::tcp::endpoint& ep) {
     a->set_option(asio::socket_base::reuse_address(true));
     int one = 1;
     ::setsockopt(a->native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    drained::enable_hint(a->native_handle());  // accepted connections inherit it
+    // Accepted connections inherit these (Linux copies the listener's TCP options into the
+    // sockets it accepts), which spares a setsockopt per connection.
+    drained::enable_hint(a->native_handle());
+    a->set_option(asio::ip::tcp::no_delay(true));
     if (ep.protocol() == asio::ip::tcp::v6()) a->set_option(asio::ip::v6_only(true));
     a->bind(ep);
     a->listen(asio::socket_base::max_listen_connections);
@@ -108,7 +112,10 @@ Task<void> tls_session(DeadlineStream tcp, Worker& worker, asio::ip::address pee
 
 Task<void> Worker::accept_loop(Acceptor& acceptor) {
     for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(kTuple);
+        // The peer's address comes with accept() itself (no getpeername).
+        Socket socket(ioc_);
+        asio::ip::tcp::endpoint peer_ep;
+        auto [ec] = co_await acceptor.async_accept(socket, peer_ep, kTuple);
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
             // EMFILE and friends: keep serving the connections we have, and do not spin.
@@ -124,9 +131,8 @@ Task<void> Worker::accept_loop(Acceptor& acceptor) {
             continue;
         }
         ConnectionSlot slot(*this);
-        boost::system::error_code pec;
-        auto peer = socket.remote_endpoint(pec).address();
-        socket.set_option(asio::ip::tcp::no_delay(true), pec);
+        socket_state::owns_descriptor(socket);  // made by accept(): close() unregisters it
+        auto peer = peer_ep.address();
         DeadlineStream stream(std::move(socket));
         if (shared_.server_tls)
             asio::co_spawn(ioc_, tls_session(std::move(stream), *this, peer, std::move(slot)), log::on_exception("session failed"));
