@@ -31,6 +31,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -180,24 +182,45 @@ private:
         }
     };
 
-    // A connect's completion: the outcome of a connect that was in progress is the socket's
-    // pending error, read when epoll reports the socket writable.
+    // A connect's completion, when epoll reports the socket writable. That report can be
+    // stale: events queued for a descriptor closed since, whose reactor state this socket
+    // reuses, complete the wait too (Asio's connect polls the socket again for that reason).
+    // So the socket's TCP state decides, in one call: still connecting, it waits again (the
+    // new wait re-arms epoll, which reports a connect that ended meanwhile); connected, done;
+    // otherwise its pending error is the outcome.
     template <class Handler>
     struct Connected : Done<Handler> {
         void operator()(boost::system::error_code ec) {
             if (!ec) {
-                int err = 0;
-                socklen_t len = sizeof err;
-                if (::getsockopt(this->s->socket.native_handle(), SOL_SOCKET, SO_ERROR, &err,
-                                 &len) != 0)
-                    err = errno;
-                if (err != 0)
-                    ec = boost::system::error_code(err, boost::asio::error::get_system_category());
+                Socket& socket = this->s->socket;
+                tcp_info info{};
+                socklen_t len = sizeof info;
+                if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len) !=
+                    0) {
+                    ec = sys_error(errno);
+                } else if (info.tcpi_state == TCP_SYN_SENT) {
+                    socket.async_wait(Socket::wait_write, std::move(*this));
+                    return;
+                } else if (info.tcpi_state != TCP_ESTABLISHED &&
+                           info.tcpi_state != TCP_CLOSE_WAIT) {
+                    ec = pending_error(socket.native_handle());
+                }
             }
             finish(ec);
         }
         void finish(boost::system::error_code ec) { Done<Handler>::operator()(ec); }
     };
+
+    static boost::system::error_code sys_error(int err) {
+        return boost::system::error_code(err, boost::asio::error::get_system_category());
+    }
+    // A failed connect's error (SO_ERROR); not_connected when the socket reports none.
+    static boost::system::error_code pending_error(int fd) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+        return err != 0 ? sys_error(err) : boost::asio::error::not_connected;
+    }
 
     // Opens the socket non-blocking when it is closed, and starts connecting it. True when the
     // connect is in progress; false when it is done at once or failed (ec).
@@ -266,15 +289,12 @@ inline void DeadlineStream::close() {
 
 inline bool DeadlineStream::start_connect(Socket& socket, const endpoint_type& e,
                                           boost::system::error_code& ec) {
-    const auto sys = [](int err) {
-        return boost::system::error_code(err, boost::asio::error::get_system_category());
-    };
     ec = {};
     if (!socket.is_open()) {
         int fd = ::socket(e.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                           IPPROTO_TCP);
         if (fd < 0) {
-            ec = sys(errno);
+            ec = sys_error(errno);
             return false;
         }
         socket.assign(e.protocol(), fd, ec);  // registers it with epoll
@@ -284,15 +304,18 @@ inline bool DeadlineStream::start_connect(Socket& socket, const endpoint_type& e
         }
         socket_state::created_non_blocking(socket);
         socket_state::owns_descriptor(socket);
-    } else if (!socket.non_blocking()) {
-        socket_state::make_non_blocking(socket, ec);
-        if (ec) return false;
+    } else {
+        auto& impl = socket_state::implementation(socket);
+        if (!(impl.state_ & boost::asio::detail::socket_ops::non_blocking) &&
+            !boost::asio::detail::socket_ops::set_internal_non_blocking(impl.socket_,
+                                                                        impl.state_, true, ec))
+            return false;
     }
     if (::connect(socket.native_handle(), e.data(), static_cast<socklen_t>(e.size())) == 0)
         return false;  // connected at once
     // EINTR: the connect goes on in the background, like EINPROGRESS.
     if (errno == EINPROGRESS || errno == EINTR) return true;
-    ec = sys(errno);
+    ec = sys_error(errno);
     return false;
 }
 

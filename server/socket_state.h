@@ -63,7 +63,9 @@ inline void make_non_blocking(Socket& s, boost::system::error_code& ec) {
 
 // The descriptor was made here (accept, socket) and has no duplicate: closing it is enough to
 // take it out of epoll. Asio assumes a descriptor it was handed may be shared and removes it
-// by hand at close.
+// by hand at close. This holds while the process does not fork: a child would hold copies of
+// the descriptors (Asio's accept does not set close-on-exec), and an epoll registration lasts
+// until the last copy closes. The gateway never forks.
 inline void owns_descriptor(Socket& s) {
     implementation(s).state_ &= ~boost::asio::detail::socket_ops::possible_dup;
 }

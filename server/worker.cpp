@@ -123,6 +123,7 @@ Task<void> Worker::accept_loop(Acceptor& acceptor) {
             co_await accept_backoff_.async_wait(kTuple);
             continue;
         }
+        socket_state::owns_descriptor(socket);  // made by accept(): close() unregisters it
         auto max = view_.get()->server.limits.max_connections;
         if (shared_.connections.fetch_add(1, std::memory_order_relaxed) >= max) {
             shared_.connections.fetch_sub(1, std::memory_order_relaxed);
@@ -131,7 +132,6 @@ Task<void> Worker::accept_loop(Acceptor& acceptor) {
             continue;
         }
         ConnectionSlot slot(*this);
-        socket_state::owns_descriptor(socket);  // made by accept(): close() unregisters it
         auto peer = peer_ep.address();
         DeadlineStream stream(std::move(socket));
         if (shared_.server_tls)

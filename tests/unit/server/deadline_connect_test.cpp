@@ -6,6 +6,8 @@
 #include <fcntl.h>
 
 #include <chrono>
+#include <optional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -97,33 +99,79 @@ TEST_CASE("connect: a closed port is refused") {
     CHECK(c.ec == asio::error::connection_refused);
 }
 
+// A listener whose connects stay in progress: its accept queue is full, and Linux then drops
+// further SYNs (tcp_abort_on_overflow is off by default).
+struct BlackHole {
+    tcp::acceptor acceptor;
+    std::vector<tcp::socket> queued;
+    explicit BlackHole(asio::io_context& ioc) : acceptor(ioc) {
+        acceptor.open(tcp::v4());
+        acceptor.bind(tcp::endpoint(kLoopback, 0));
+        acceptor.listen(0);
+        // Fill the queue with connects left in progress (non-blocking): the first ones
+        // complete, the later ones wait like the one under test.
+        const tcp::endpoint to = acceptor.local_endpoint();
+        for (int i = 0; i < 4; ++i) {
+            queued.emplace_back(ioc);
+            queued.back().open(tcp::v4());
+            queued.back().non_blocking(true);
+            ::connect(queued.back().native_handle(), to.data(), static_cast<socklen_t>(to.size()));
+        }
+    }
+    tcp::endpoint endpoint() const { return acceptor.local_endpoint(); }
+};
+
 TEST_CASE("connect: one that does not complete ends at its deadline") {
     asio::io_context ioc{1};
-    // A listener with a full accept queue drops further SYNs (tcp_abort_on_overflow is off by
-    // default), so a connect to it stays in progress.
-    tcp::acceptor acceptor(ioc);
-    acceptor.open(tcp::v4());
-    acceptor.bind(tcp::endpoint(kLoopback, 0));
-    acceptor.listen(0);
-    std::vector<tcp::socket> queued;
+    BlackHole hole(ioc);
     DeadlineStream stream(ioc.get_executor());
-    // Fill the queue with connects left in progress (non-blocking): the first ones complete,
-    // the later ones wait like the one under test.
-    const tcp::endpoint to = acceptor.local_endpoint();
-    for (int i = 0; i < 8; ++i) {
-        queued.emplace_back(ioc);
-        queued.back().open(tcp::v4());
-        queued.back().non_blocking(true);
-        ::connect(queued.back().native_handle(), to.data(), static_cast<socklen_t>(to.size()));
-    }
     stream.expires_after(std::chrono::milliseconds(300));
     const auto started = std::chrono::steady_clock::now();
-    Outcome c = connect(ioc, stream, acceptor.local_endpoint());
+    Outcome c = connect(ioc, stream, hole.endpoint());
     const auto took = std::chrono::steady_clock::now() - started;
     REQUIRE(c.done);
     CHECK(c.ec == boost::beast::error::timeout);
     CHECK(took >= std::chrono::milliseconds(250));
     CHECK(took < std::chrono::seconds(2));
+}
+
+// The reactor queues a batch of epoll events before it runs their handlers. When one handler
+// closes a socket whose events are still queued and a connect then reuses that socket's
+// reactor state, the old events complete the connect's wait: the connect must not take that
+// for success (it would, by SO_ERROR alone, while the socket is still in SYN_SENT).
+TEST_CASE("connect: a stale readiness report does not complete a connect in progress") {
+    asio::io_context ioc{1};
+    BlackHole hole(ioc);
+    Acceptor acceptor(ioc, tcp::endpoint(kLoopback, 0));
+    // x and a: accepted sockets on ioc; their peers connect from outside it.
+    tcp::socket px(ioc), pa(ioc);
+    px.connect(acceptor.local_endpoint());
+    Socket x = acceptor.accept();
+    pa.connect(acceptor.local_endpoint());
+    Socket a = acceptor.accept();
+
+    std::optional<DeadlineStream> up;
+    Outcome c;
+    char byte[16];
+    x.async_read_some(asio::buffer(byte), [&](boost::system::error_code, std::size_t) {
+        a.close();  // a's reactor state goes back to the pool, its events still queued
+        up.emplace(ioc.get_executor());
+        up->expires_after(std::chrono::milliseconds(300));
+        up->async_connect(hole.endpoint(), [&c](boost::system::error_code ec) { c = {true, ec}; });
+    });
+    ioc.poll();  // x's read waits on epoll
+    // x readable, then a reset on a: both in the reactor's next batch, x first.
+    ::send(px.native_handle(), "x", 1, 0);
+    ::linger abort{1, 0};
+    ::setsockopt(pa.native_handle(), SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+    pa.close();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    ioc.restart();
+    while (!c.done && std::chrono::steady_clock::now() < until)
+        ioc.run_one_for(std::chrono::milliseconds(50));
+    REQUIRE(c.done);
+    CHECK(c.ec == boost::beast::error::timeout);  // still connecting at the deadline
 }
 
 }  // namespace
