@@ -16,6 +16,7 @@
 #include <boost/asio/write.hpp>
 
 #include "server/deadline_stream.h"
+#include "tests/unit/server/loopback_pair.h"
 
 namespace gw::server {
 namespace {
@@ -23,24 +24,7 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// A connected pair on 127.0.0.1: `stream` (the gateway's side, on ioc) and `peer` (blocking).
-struct Pair {
-    asio::io_context ioc{1};
-    // Work kept on the context, so that poll() runs the reactor (takes epoll's edges) even when
-    // no read is waiting.
-    asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
-    asio::io_context peer_ioc;
-    tcp::socket peer{peer_ioc};
-    std::optional<DeadlineStream> stream;
-
-    Pair() {
-        Acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-        drained::enable_hint(acceptor.native_handle());  // as Worker::listen
-        peer.connect(acceptor.local_endpoint());
-        stream.emplace(acceptor.accept());
-    }
-    void send(const std::string& s) { asio::write(peer, asio::buffer(s)); }
-};
+using Pair = test::LoopbackPair;
 
 // Runs what is ready now (the reactor included) without blocking.
 void poll(Pair& p) {

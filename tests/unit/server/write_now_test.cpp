@@ -13,6 +13,7 @@
 
 #include "server/deadline_stream.h"
 #include "server/stream_ops.h"
+#include "tests/unit/server/loopback_pair.h"
 
 namespace gw::server {
 namespace {
@@ -20,21 +21,7 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-struct Pair {
-    asio::io_context ioc{1};
-    tcp::socket peer{ioc};
-    std::optional<DeadlineStream> stream;
-    Pair() {
-        Acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-        peer.connect(acceptor.local_endpoint());
-        stream.emplace(acceptor.accept());
-    }
-    std::string read(std::size_t n) {
-        std::string got(n, '\0');
-        asio::read(peer, asio::buffer(got));
-        return got;
-    }
-};
+using Pair = test::LoopbackPair;
 
 asio::const_buffer buf(const std::string& s) { return asio::buffer(s); }
 
