@@ -104,8 +104,9 @@ public:
     }
 
     // Opens the socket (when closed) and connects it. Unlike Asio's connect, which polls the
-    // socket once more after epoll reports it writable, this reads the outcome (SO_ERROR)
-    // straight away, as nginx does; and the socket is made non-blocking as it is created.
+    // socket once more after epoll reports it writable, this reads the outcome in one call
+    // straight away (the TCP state, see Connected); and the socket is made non-blocking as it
+    // is created.
     template <class Token>
     auto async_connect(const endpoint_type& ep, Token&& token) {
         return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
@@ -185,7 +186,8 @@ private:
     // A connect's completion, when epoll reports the socket writable. That report can be
     // stale: events queued for a descriptor closed since, whose reactor state this socket
     // reuses, complete the wait too (Asio's connect polls the socket again for that reason).
-    // So the socket's TCP state decides, in one call: still connecting, it waits again (the
+    // So the socket's TCP state decides, in one call: still connecting (SYN_SENT, or SYN_RECV
+    // in a simultaneous open), it waits again (the
     // new wait re-arms epoll, which reports a connect that ended meanwhile); connected, done;
     // otherwise its pending error is the outcome.
     template <class Handler>
@@ -198,7 +200,7 @@ private:
                 if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len) !=
                     0) {
                     ec = sys_error(errno);
-                } else if (info.tcpi_state == TCP_SYN_SENT) {
+                } else if (info.tcpi_state == TCP_SYN_SENT || info.tcpi_state == TCP_SYN_RECV) {
                     socket.async_wait(Socket::wait_write, std::move(*this));
                     return;
                 } else if (info.tcpi_state != TCP_ESTABLISHED &&

@@ -48,14 +48,17 @@ inline constexpr std::size_t kGatherBytes = 2048;
 template <class Buffers>
 std::size_t write_now(DeadlineStream& s, const Buffers& buffers, boost::system::error_code& ec) {
     auto& socket = s.socket();
+    ec = {};
     if (!socket.non_blocking()) socket_state::make_non_blocking(socket, ec);  // once
     if (ec) return 0;
-    const asio::const_buffer* only = nullptr;
+    asio::const_buffer only;
     std::size_t pieces = 0;
     std::size_t total = 0;
-    for (const asio::const_buffer& b : buffers) {
+    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers);
+         ++it) {
+        const asio::const_buffer b(*it);
         if (b.size() == 0) continue;
-        only = &b;
+        only = b;
         ++pieces;
         total += b.size();
     }
@@ -66,11 +69,14 @@ std::size_t write_now(DeadlineStream& s, const Buffers& buffers, boost::system::
         return n;
     }
     char gathered[kGatherBytes];
-    const void* data = only->data();
+    const void* data = only.data();
     if (pieces > 1) {
         char* at = gathered;
-        for (const asio::const_buffer& b : buffers)
+        for (auto it = asio::buffer_sequence_begin(buffers);
+             it != asio::buffer_sequence_end(buffers); ++it) {
+            const asio::const_buffer b(*it);
             at = std::copy_n(static_cast<const char*>(b.data()), b.size(), at);
+        }
         data = gathered;
     }
     ssize_t n;
