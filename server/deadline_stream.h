@@ -187,9 +187,9 @@ private:
     // stale: events queued for a descriptor closed since, whose reactor state this socket
     // reuses, complete the wait too (Asio's connect polls the socket again for that reason).
     // So the socket's TCP state decides, in one call: still connecting (SYN_SENT, or SYN_RECV
-    // in a simultaneous open), it waits again (the
-    // new wait re-arms epoll, which reports a connect that ended meanwhile); connected, done;
-    // otherwise its pending error is the outcome.
+    // in a simultaneous open), it waits again (the new wait re-arms epoll, which reports a
+    // connect that ended meanwhile); connected, done; otherwise its pending error is the
+    // outcome.
     template <class Handler>
     struct Connected : Done<Handler> {
         void operator()(boost::system::error_code ec) {
@@ -199,7 +199,7 @@ private:
                 socklen_t len = sizeof info;
                 if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len) !=
                     0) {
-                    ec = sys_error(errno);
+                    ec = socket_state::error_of(errno);
                 } else if (info.tcpi_state == TCP_SYN_SENT || info.tcpi_state == TCP_SYN_RECV) {
                     socket.async_wait(Socket::wait_write, std::move(*this));
                     return;
@@ -213,15 +213,12 @@ private:
         void finish(boost::system::error_code ec) { Done<Handler>::operator()(ec); }
     };
 
-    static boost::system::error_code sys_error(int err) {
-        return boost::system::error_code(err, boost::asio::error::get_system_category());
-    }
     // A failed connect's error (SO_ERROR); not_connected when the socket reports none.
     static boost::system::error_code pending_error(int fd) {
         int err = 0;
         socklen_t len = sizeof err;
         if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
-        return err != 0 ? sys_error(err) : boost::asio::error::not_connected;
+        return err != 0 ? socket_state::error_of(err) : boost::asio::error::not_connected;
     }
 
     // Opens the socket non-blocking when it is closed, and starts connecting it. True when the
@@ -240,13 +237,9 @@ private:
         do {
             n = ::recv(s->socket.native_handle(), b.data(), b.size(), MSG_DONTWAIT);
         } while (n < 0 && errno == EINTR);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
         boost::system::error_code ec;
-        if (n < 0)
-            ec = boost::system::error_code(errno, boost::asio::error::get_system_category());
-        else if (n == 0)
-            ec = boost::asio::error::eof;
-        const std::size_t got = n > 0 ? static_cast<std::size_t>(n) : 0;
+        std::size_t got = 0;
+        if (!drained::recv_outcome(n, ec, got)) return false;
         boost::asio::post(s->socket.get_executor(),
                           [done = Done<Handler>{std::move(handler), s}, ec, got]() mutable {
                               done(ec, got);
@@ -296,7 +289,7 @@ inline bool DeadlineStream::start_connect(Socket& socket, const endpoint_type& e
         int fd = ::socket(e.protocol().family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                           IPPROTO_TCP);
         if (fd < 0) {
-            ec = sys_error(errno);
+            ec = socket_state::error_of(errno);
             return false;
         }
         socket.assign(e.protocol(), fd, ec);  // registers it with epoll
@@ -306,18 +299,14 @@ inline bool DeadlineStream::start_connect(Socket& socket, const endpoint_type& e
         }
         socket_state::created_non_blocking(socket);
         socket_state::owns_descriptor(socket);
-    } else {
-        auto& impl = socket_state::implementation(socket);
-        if (!(impl.state_ & boost::asio::detail::socket_ops::non_blocking) &&
-            !boost::asio::detail::socket_ops::set_internal_non_blocking(impl.socket_,
-                                                                        impl.state_, true, ec))
-            return false;
+    } else if (!socket_state::for_async_operations(socket_state::implementation(socket), ec)) {
+        return false;
     }
     if (::connect(socket.native_handle(), e.data(), static_cast<socklen_t>(e.size())) == 0)
         return false;  // connected at once
     // EINTR: the connect goes on in the background, like EINPROGRESS.
     if (errno == EINPROGRESS || errno == EINTR) return true;
-    ec = sys_error(errno);
+    ec = socket_state::error_of(errno);
     return false;
 }
 

@@ -93,6 +93,20 @@ private:
     int fd_;
 };
 
+}  // namespace impl
+
+// A non-blocking recv's result n (errno set when negative) as Asio's read reports it: false
+// when nothing was there (EAGAIN); otherwise the bytes, and eof for 0 or the error.
+inline bool recv_outcome(ssize_t n, boost::system::error_code& ec, std::size_t& bytes) {
+    bytes = n > 0 ? static_cast<std::size_t>(n) : 0;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+    ec = n < 0    ? socket_state::error_of(errno)
+         : n == 0 ? boost::system::error_code(boost::asio::error::eof)
+                  : boost::system::error_code();
+    return true;
+}
+
+namespace impl {
 template <class Handler>
 class RecvOp : public ad::reactor_op {
 public:
@@ -115,18 +129,8 @@ public:
         do {
             n = ::recvmsg(o->fd_, &msg, 0);
         } while (n < 0 && errno == EINTR);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;  // wait for epoll
-            o->ec_ = boost::system::error_code(errno, boost::asio::error::get_system_category());
-            o->bytes_transferred_ = 0;
-            return done;
-        }
-        o->bytes_transferred_ = static_cast<std::size_t>(n);
-        if (n == 0) {  // end of stream, as in Asio's read
-            o->ec_ = boost::asio::error::eof;
-            return done_and_exhausted;
-        }
-        o->ec_ = boost::system::error_code();
+        if (!recv_outcome(n, o->ec_, o->bytes_transferred_)) return not_done;  // wait for epoll
+        if (o->ec_) return o->ec_ == boost::asio::error::eof ? done_and_exhausted : done;
         if (o->bytes_transferred_ == o->buffer_.size() || (msg.msg_flags & MSG_CTRUNC)) return done;
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level != SOL_TCP || c->cmsg_type != TCP_CM_INQ ||
@@ -197,9 +201,7 @@ void async_read_some(Socket& socket, Reactor& reactor, boost::asio::mutable_buff
             &slot.template emplace<impl::Cancellation>(&reactor, &s.reactor_data_, s.socket_);
 
     // As reactive_socket_service_base::start_op: the socket is made non-blocking once.
-    if (buffer.size() != 0 &&
-        ((s.state_ & ad::socket_ops::non_blocking) ||
-         ad::socket_ops::set_internal_non_blocking(s.socket_, s.state_, true, p.p->ec_)))
+    if (buffer.size() != 0 && socket_state::for_async_operations(s, p.p->ec_))
         reactor.start_op(ad::reactor::read_op, s.socket_, s.reactor_data_, p.p, is_continuation,
                          true);
     else

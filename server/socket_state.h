@@ -19,6 +19,7 @@
 
 #include <boost/asio/detail/reactive_socket_service.hpp>
 #include <boost/asio/detail/socket_ops.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/version.hpp>
 
 #include "server/executor.h"
@@ -46,6 +47,19 @@ using Implementation = impl::Service::implementation_type;
 // The socket's implementation: descriptor, state bits and reactor registration.
 inline Implementation& implementation(Socket& s) {
     return impl::Access::object(s).get_implementation();
+}
+
+// The error code Asio reports for a failed system call's errno.
+inline boost::system::error_code error_of(int err) {
+    return boost::system::error_code(err, boost::asio::error::get_system_category());
+}
+
+// Makes the descriptor non-blocking for asynchronous operations, as Asio's own start them (a
+// FIONBIO once, none when it already is). False with ec set when that fails.
+inline bool for_async_operations(Implementation& impl, boost::system::error_code& ec) {
+    namespace so = boost::asio::detail::socket_ops;
+    return (impl.state_ & so::non_blocking) ||
+           so::set_internal_non_blocking(impl.socket_, impl.state_, true, ec);
 }
 
 // Lets the socket's synchronous calls return would_block instead of waiting (what

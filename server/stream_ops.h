@@ -85,7 +85,7 @@ std::size_t write_now(DeadlineStream& s, const Buffers& buffers, boost::system::
     } while (n < 0 && errno == EINTR);
     if (n >= 0) return static_cast<std::size_t>(n);
     if (errno != EAGAIN && errno != EWOULDBLOCK)
-        ec = boost::system::error_code(errno, asio::error::get_system_category());
+        ec = socket_state::error_of(errno);
     return 0;
 }
 
