@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/coarse_clock.h"
 #include "server/drained_read.h"
 #include "server/executor.h"
 #include "server/socket_state.h"
@@ -61,9 +62,11 @@ public:
     Socket& lowest_layer() { return s_->socket; }
     const Socket& lowest_layer() const { return s_->socket; }
 
+    // Counted from the coarse clock (coarse_clock.h): the timeout lasts at least d, at most a
+    // clock tick more.
     template <class Rep, class Period>
     void expires_after(std::chrono::duration<Rep, Period> d) {
-        expires_at(Clock::now() + std::chrono::duration_cast<Clock::duration>(d));
+        expires_at(coarse_clock::deadline_start() + std::chrono::duration_cast<Clock::duration>(d));
     }
     void expires_at(Clock::time_point t);
     void expires_never() { s_->deadline = Clock::time_point::max(); }
@@ -71,6 +74,13 @@ public:
     // For a body that runs to the close: a reset queued behind its last bytes is not in the
     // drained-read hint (drained_read.h), and the read would otherwise wait for its deadline.
     void read_eagerly(bool on) { s_->eager = on; }
+    // The next read (only that one) waits for epoll to report the socket readable instead of
+    // trying it first. For the first read of a fresh upstream connection right after the
+    // request went out in one write: nothing can have arrived before the request, and what
+    // arrives later raises an edge; the recv tried first would fail with EAGAIN. Only safe
+    // when the process has not waited on epoll since the request went out (an edge taken
+    // then, with no read pending, is what the recv tried first would find).
+    void await_readable() { s_->await_readable = true; }
     void cancel();
     void close();
 
@@ -84,8 +94,10 @@ public:
                 if constexpr (std::is_convertible_v<const Buffers&, boost::asio::mutable_buffer>) {
                     const boost::asio::mutable_buffer one(b);
                     if (s->eager && try_now(s, one, handler)) return;
+                    const bool try_first = !std::exchange(s->await_readable, false);
                     drained::async_read_some(s->socket, *s->reactor, one,
-                                             Done<decltype(handler)>{std::move(handler), s});
+                                             Done<decltype(handler)>{std::move(handler), s},
+                                             try_first);
                 } else {
                     s->socket.async_read_some(b, Done<decltype(handler)>{std::move(handler), s});
                 }
@@ -146,6 +158,7 @@ private:
         Timer timer;
         drained::Reactor* reactor;
         bool eager = false;       // read_eagerly
+        bool await_readable = false;  // await_readable: the next read only
         Clock::time_point deadline = Clock::time_point::max();
         Clock::time_point armed = Clock::time_point::max();  // max: no wait pending
         unsigned generation = 0;  // of the timer wait; a stale completion is ignored

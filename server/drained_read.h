@@ -118,6 +118,7 @@ public:
 
     static status do_perform(ad::reactor_op* base) {
         auto* o = static_cast<RecvOp*>(base);
+        if (o->skip_) return not_done;  // the attempt at the start: wait for epoll instead
         iovec iov{o->buffer_.data(), o->buffer_.size()};
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
         msghdr msg{};
@@ -160,6 +161,9 @@ public:
         }
     }
 
+    // Set while the reactor starts the operation (async_read_some's try_first false).
+    bool skip_ = false;
+
 private:
     int fd_;
     boost::asio::mutable_buffer buffer_;
@@ -184,10 +188,14 @@ inline Reactor& reactor_of(Socket& socket) {
 
 // Starts a read of some bytes into `buffer`, completing with (error_code, bytes) like
 // socket.async_read_some; `reactor` is reactor_of(socket). An empty buffer completes at once
-// with 0 bytes, as there.
+// with 0 bytes, as there. try_first false: no recv before epoll reports the socket readable
+// (DeadlineStream::await_readable says when that is safe). The reactor's own attempt at the
+// start is declined from inside the operation rather than with start_op's allow_speculative
+// false, which costs an epoll_ctl to re-arm the descriptor. That needs the context run by one
+// thread (every io_context of ours): nothing else performs the operation before it is queued.
 template <class Handler>
 void async_read_some(Socket& socket, Reactor& reactor, boost::asio::mutable_buffer buffer,
-                     Handler&& handler) {
+                     Handler&& handler, bool try_first = true) {
     namespace ad = boost::asio::detail;
     using Op = impl::RecvOp<std::decay_t<Handler>>;
     auto& s = socket_state::implementation(socket);
@@ -201,12 +209,16 @@ void async_read_some(Socket& socket, Reactor& reactor, boost::asio::mutable_buff
             &slot.template emplace<impl::Cancellation>(&reactor, &s.reactor_data_, s.socket_);
 
     // As reactive_socket_service_base::start_op: the socket is made non-blocking once.
-    if (buffer.size() != 0 && socket_state::for_async_operations(s, p.p->ec_))
-        reactor.start_op(ad::reactor::read_op, s.socket_, s.reactor_data_, p.p, is_continuation,
-                         true);
-    else
-        reactor.post_immediate_completion(p.p, is_continuation);
+    Op* op = p.p;
     p.v = p.p = nullptr;
+    if (buffer.size() != 0 && socket_state::for_async_operations(s, op->ec_)) {
+        op->skip_ = !try_first;
+        reactor.start_op(ad::reactor::read_op, s.socket_, s.reactor_data_, op, is_continuation,
+                         true);
+        op->skip_ = false;  // queued now (or completing): epoll's report performs it
+    } else {
+        reactor.post_immediate_completion(op, is_continuation);
+    }
 }
 
 }  // namespace gw::server::drained

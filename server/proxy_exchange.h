@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <type_traits>
 
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
@@ -12,6 +13,7 @@
 #include "middleware/header_ops.h"
 #include "middleware/oauth2_client/token_source.h"
 #include "server/buffered_parse.h"
+#include "server/deadline_stream.h"
 #include "server/forwarding.h"
 #include "server/http_writer.h"
 #include "server/response_reader.h"
@@ -272,6 +274,9 @@ Task<Exchange> exchange(Down& down, beast::flat_buffer& down_buffer, RequestPars
         std::size_t n = write_now(up, first.buffers(), ec);
         if (!ec && n < asio::buffer_size(first.buffers()))
             ec = co_await write_rest(up, first.buffers(), n, timeout);
+        else if (!ec && whole && !conn.reused)
+            if constexpr (std::is_same_v<Up, DeadlineStream>)
+                up.await_readable();  // a fresh connection, the whole request in one write
         if (ec)
             co_return Exchange{Stage::send_failed, false, false,
                                kept.replay || stale_connection_error(ec), ec};

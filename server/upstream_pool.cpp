@@ -10,6 +10,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 
+#include "server/coarse_clock.h"
 #include "server/log.h"
 #include "server/stream_ops.h"
 #include "server/tls.h"
@@ -44,7 +45,7 @@ UpstreamConnectionPtr UpstreamPool::take_idle(
     IdleList* list = last_list_.find(idle_, target.url);
     if (!list) return nullptr;
     auto& conns = list->conns;
-    auto now = std::chrono::steady_clock::now();
+    auto now = coarse_clock::now();  // idle stamps are coarse: a tick does not matter here
     while (!conns.empty()) {
         UpstreamConnectionPtr c = std::move(conns.back());
         conns.pop_back();
@@ -160,7 +161,7 @@ void UpstreamPool::release(UpstreamConnectionPtr conn, const config::Upstream& u
     if (!list) list = last_list_.remember(idle_.emplace(conn->key, IdleList{}).first);
     list->idle_timeout = upstream.keepalive_idle_timeout;
     if (list->conns.size() >= upstream.keepalive_max_idle) return;  // dropped: closes
-    conn->idle_since = std::chrono::steady_clock::now();
+    conn->idle_since = coarse_clock::now();
     conn->tcp().expires_never();
     list->conns.push_back(std::move(conn));
 }

@@ -3,6 +3,7 @@ the JSON error shape with the request id."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import unittest
@@ -19,14 +20,24 @@ class ErrorsTest(GatewayTestCase):
         cls.addClassCleanup(cls.up.stop)
         cls.addClassCleanup(cls.release.set)
         cls.dead_port = free_port_closed()
+        # Accepts and closes at once, without reading: the request meets a closed socket.
+        cls.hangup_listener = socket.create_server(("127.0.0.1", 0))
+        cls.hangup_listener.settimeout(0.2)
+        cls.hangups = 0
+        threading.Thread(target=cls._hang_up_loop, daemon=True).start()
+        cls.addClassCleanup(cls.hangup_listener.close)
         cfg = base_config(
             upstreams={
                 "live": {"targets": [{"url": cls.up.url}]},
                 "dead": {"targets": [{"url": f"http://127.0.0.1:{cls.dead_port}"}],
                          "timeouts": {"connect": "1s", "response": "5s"}},
+                "hangup": {"targets": [{"url": "http://127.0.0.1:%d" %
+                                        cls.hangup_listener.getsockname()[1]}],
+                           "timeouts": {"connect": "1s", "response": "5s"}},
             },
             routes=[
                 {"name": "down", "match": {"path": "/down"}, "upstream": "dead"},
+                {"name": "hangup", "match": {"path": "/hangup"}, "upstream": "hangup"},
                 {"name": "slow", "match": {"path": "/slow"}, "upstream": "live",
                  "timeout": "300ms"},
                 {"name": "live", "match": {"path": "/live/*", "methods": ["GET", "POST"]},
@@ -34,6 +45,19 @@ class ErrorsTest(GatewayTestCase):
             ])
         cls.gw = Gateway(cfg)
         cls.addClassCleanup(cls.gw.stop)
+
+    @classmethod
+    def _hang_up_loop(cls) -> None:
+        deadline = time.monotonic() + 120  # bounded, like every loop of the tests
+        while time.monotonic() < deadline:
+            try:
+                conn, _ = cls.hangup_listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return  # closed at cleanup
+            conn.close()
+            cls.hangups += 1
 
     def setUp(self) -> None:
         self.up.clear()
@@ -81,6 +105,17 @@ class ErrorsTest(GatewayTestCase):
         r = self.gw.get("/live/hangup")
         self.assert_error(r, 502, "upstream_unavailable")
         self.assertGreaterEqual(len(self.up.seen()), 1)
+
+    def test_upstream_that_hangs_up_at_once_is_502_without_waiting(self) -> None:
+        # The first read on a fresh upstream connection waits for epoll without trying the
+        # socket first (DeadlineStream::await_readable): the close, or the reset our request
+        # meets, must still end the exchange at once, not at the 5 s response timeout.
+        t0 = time.monotonic()
+        r = self.gw.get("/hangup")
+        elapsed = time.monotonic() - t0
+        self.assert_error(r, 502, "upstream_unavailable")
+        self.assertLess(elapsed, 2.5, "the gateway waited for the response timeout")
+        self.assertGreaterEqual(self.hangups, 1, "the upstream never saw a connection")
 
     def test_upstream_garbage_is_502(self) -> None:
         def garbage(req):
