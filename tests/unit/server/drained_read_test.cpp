@@ -1,6 +1,7 @@
 // drained::async_read_some (through DeadlineStream, its user): a read that drained the socket
 // makes the next one wait for epoll, and data or an end of stream arriving later, before or
-// after the next read starts, still completes it.
+// after the next read starts, still completes it. And the read that waits for epoll without
+// trying first (DeadlineStream::await_readable), and the coarse clock of the deadlines.
 #include <catch.hpp>
 
 #include <chrono>
@@ -228,6 +229,79 @@ TEST_CASE("a waiting drained read is cancelled or times out; an empty read compl
         REQUIRE(r.done);
         CHECK_FALSE(r.ec);
         CHECK(r.n == 0);
+    }
+}
+
+TEST_CASE("await_readable: the read waits for epoll and gets what arrives") {
+    SECTION("data sent after the read started") {
+        Pair p;
+        std::string buf;
+        Result r;
+        p.stream->await_readable();
+        start_read(p, buf, 2048, r);
+        poll(p);
+        CHECK_FALSE(r.done);
+        p.send("HTTP/1.1 200 OK");
+        run_until(p, r);
+        REQUIRE(r.done);
+        REQUIRE_FALSE(r.ec);
+        CHECK(buf.substr(0, r.n) == "HTTP/1.1 200 OK");
+    }
+    SECTION("data sent before the read started, its edge not taken yet") {
+        // The answer that comes between the request's write and the read: epoll reports it
+        // to the read that waits.
+        Pair p;
+        std::string buf;
+        Result r;
+        p.send("early");
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        p.stream->await_readable();
+        start_read(p, buf, 2048, r);
+        run_until(p, r);
+        REQUIRE(r.done);
+        CHECK(buf.substr(0, r.n) == "early");
+    }
+    SECTION("the peer closes") {
+        Pair p;
+        std::string buf;
+        Result r;
+        p.stream->await_readable();
+        start_read(p, buf, 2048, r);
+        poll(p);
+        p.peer.close();
+        run_until(p, r);
+        REQUIRE(r.done);
+        CHECK(r.ec == asio::error::eof);
+    }
+}
+
+TEST_CASE("await_readable holds for one read only") {
+    // The first read fills its buffer, so the rest is left with no new edge to come: the next
+    // read must try the socket at once, as without await_readable.
+    Pair p;
+    std::string buf;
+    Result r;
+    p.stream->await_readable();
+    start_read(p, buf, 4, r);
+    p.send("0123456789");
+    run_until(p, r);
+    REQUIRE(r.done);
+    CHECK(buf == "0123");
+    Result r2;
+    read_once(p, buf, r2);
+    CHECK(buf.substr(0, r2.n) == "456789");
+}
+
+TEST_CASE("coarse clock: deadlines never start early, stamps never run ahead") {
+    for (int i = 0; i < 1000; ++i) {
+        const auto before = std::chrono::steady_clock::now();
+        const auto start = coarse_clock::deadline_start();
+        const auto stamp = coarse_clock::now();
+        const auto after = std::chrono::steady_clock::now();
+        REQUIRE(start >= before);
+        REQUIRE(start <= after + coarse_clock::kTick);
+        REQUIRE(stamp <= after);
+        REQUIRE(stamp > before - coarse_clock::kTick - std::chrono::milliseconds(1));
     }
 }
 
