@@ -146,16 +146,18 @@ std::string joined_values(const http::fields& fields, std::string_view name) {
     return out;
 }
 
-std::string request_id_for(std::string_view sent) {
+void assign_request_id(std::string& out, std::string_view sent) {
     bool sane = !sent.empty() && sent.size() <= 128;
     for (char c : sent)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
               c == ':'))
             sane = false;
-    if (sane) return std::string(sent);
-    std::string id(32, '\0');
-    write_random_hex(id.data(), id.size());
-    return id;
+    if (sane) {
+        out.assign(sent);
+        return;
+    }
+    out.resize(32);
+    write_random_hex(out.data(), out.size());
 }
 
 std::string_view next_traceparent(std::string_view sent, char (&out)[kTraceparentSize]) {

@@ -65,8 +65,9 @@ std::string client_ip(const boost::asio::ip::address& peer, bool peer_trusted,
 // All values of a header that may be sent on several lines, joined with ", ".
 std::string joined_values(const http::fields& fields, std::string_view name);
 
-// The request's id: a sane client-sent X-Request-Id, else a new random one.
-std::string request_id_for(std::string_view sent);
+// Sets `out` to the request's id: a sane client-sent X-Request-Id, else a new random one. Into
+// the string given (the session hands the same one to each request: no allocation).
+void assign_request_id(std::string& out, std::string_view sent);
 
 // A traceparent for the upstream hop: the sent trace id with a new parent id, or a new trace.
 std::string next_traceparent(std::string_view sent);

@@ -102,6 +102,22 @@ void finish_request(Worker& worker, RequestContext& ctx, std::string_view method
 // How a request was answered: at once (`now`: whether the connection may carry on), or by a
 // coroutine still to be awaited (`later`, when valid). A request answered without waiting
 // (a respond: route, the proxy's frame handed back) costs the session no coroutine frame.
+// Lends a string's storage to a request's field for the request's length (swapped in, then
+// back), so that its capacity carries over from one request of the connection to the next.
+class Lent {
+public:
+    Lent(std::string& owner, std::string& field) : owner_(owner), field_(field) {
+        field_.swap(owner_);
+    }
+    ~Lent() { owner_.swap(field_); }
+    Lent(const Lent&) = delete;
+    Lent& operator=(const Lent&) = delete;
+
+private:
+    std::string& owner_;
+    std::string& field_;
+};
+
 struct Handled {
     Task<bool> later;
     bool now = false;
@@ -120,12 +136,11 @@ Task<bool> write_owned(Stream& stream, std::string head, std::string_view body,
 // with the head; framing, Connection and the request id are written with the head.
 template <class Stream>
 Handled respond_locally(Stream& stream, RequestContext& ctx, const RequestParser& parser,
-                        bool keep_alive) {
+                        bool keep_alive, std::string& head) {
     const auto& spec = ctx.match.route->spec;
     const config::Respond& r = *spec.respond;
     const unsigned version = parser.get().version();
-    std::string head;
-    head.reserve(256);
+    head.clear();
     if (spec.steps.empty() && ctx.response_headers.empty()) {
         // Nothing adds a header: the lines rendered at load go as they are.
         append_fixed_response_head(head, version, r.status, r.lines, ctx.request_id,
@@ -190,7 +205,8 @@ Handled answer_admitted(Stream& stream, beast::flat_buffer& buffer, RequestParse
     if (reply)
         return {send_owned_reply(stream, ctx, std::move(*reply), a.version, reuse,
                                  parser.get().method() == http::verb::head)};
-    if (ctx.match.route->spec.respond) return respond_locally(stream, ctx, parser, reuse);
+    if (ctx.match.route->spec.respond)
+        return respond_locally(stream, ctx, parser, reuse, worker.answer_head());
     return {proxy_request(stream, buffer, parser, ctx, worker, a.peer_trusted, a.keep_alive)};
 }
 
@@ -216,7 +232,7 @@ Handled handle_request(Stream& stream, beast::flat_buffer& buffer, RequestParser
     const HeadFacts facts(req);
     bool peer_trusted = is_trusted(peer, cfg.server.trusted_proxies);
     ctx.peer_trusted = peer_trusted;
-    ctx.request_id = request_id_for(facts.request_id);
+    assign_request_id(ctx.request_id, facts.request_id);
     if (peer_trusted) {
         ctx.client_ip = client_ip(peer, true, joined_values(req, "x-forwarded-for"),
                                   cfg.server.trusted_proxies);
@@ -285,8 +301,10 @@ Task<void> run_session(Stream stream, Worker& worker, asio::ip::address peer, Co
     const std::string peer_ip = peer.to_string();
     bool first = true;
     bool linger = false;
+    std::string spare_id;  // the request id's storage, lent to each request in turn
     for (;;) {
         RequestContext ctx;
+        const Lent lent_id(spare_id, ctx.request_id);
         ctx.config = worker.config();
         ctx.peer_ip = peer_ip;
         ctx.tls = std::is_same_v<Stream, TlsStream>;
@@ -323,7 +341,7 @@ Task<void> run_session(Stream stream, Worker& worker, asio::ip::address peer, Co
         ctx.start = std::chrono::steady_clock::now();
         if (head == HeadResult::closed || head == HeadResult::timeout) break;
         if (head != HeadResult::ok) {
-            ctx.request_id = request_id_for({});
+            assign_request_id(ctx.request_id, {});
             ctx.client_ip = ctx.peer_ip;
             GatewayError e = head == HeadResult::too_large_head ? GatewayError::header_too_large
                              : head == HeadResult::too_large_body ? GatewayError::payload_too_large

@@ -61,6 +61,9 @@ public:
     UpstreamPool& pool() { return pool_; }
     BufferPool& buffers() { return buffers_; }
     std::string& log_line() { return log_line_; }
+    // The head of a respond: route's answer, built here and written at once (a write the
+    // socket does not take whole moves it out; it is cleared before each use).
+    std::string& answer_head() { return answer_head_; }
     Balancer& balancer() { return balancer_; }
 
     // Idle downstream connections register so drain can close them. The entry lives in the
@@ -91,6 +94,7 @@ private:
     ConfigView view_;
     UpstreamPool pool_{ioc_, &shared_.dns};
     std::string log_line_;
+    std::string answer_head_;
     std::vector<std::unique_ptr<Acceptor>> acceptors_;
     Balancer balancer_;
     boost::intrusive::list<IdleEntry, boost::intrusive::constant_time_size<false>> idle_;
