@@ -32,8 +32,9 @@ inline TimePoint now() {
         std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec)));
 }
 
-// A start for deadlines: never earlier than steady_clock::now(), at most a tick later. A
-// timeout counted from it lasts at least its duration.
+// A start for deadlines: not earlier than steady_clock::now() (unless a tick came late, as it
+// may on a loaded virtual machine: then a few milliseconds early), at most a tick later. A
+// timeout counted from it lasts at least its duration, bar that.
 inline TimePoint deadline_start() {
     return now() + std::chrono::duration_cast<TimePoint::duration>(kTick);
 }

@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -62,8 +63,8 @@ public:
     Socket& lowest_layer() { return s_->socket; }
     const Socket& lowest_layer() const { return s_->socket; }
 
-    // Counted from the coarse clock (coarse_clock.h): the timeout lasts at least d, at most a
-    // clock tick more.
+    // Counted from the coarse clock (coarse_clock.h): the timeout lasts d, up to a clock tick
+    // more.
     template <class Rep, class Period>
     void expires_after(std::chrono::duration<Rep, Period> d) {
         expires_at(coarse_clock::deadline_start() + std::chrono::duration_cast<Clock::duration>(d));
@@ -75,12 +76,13 @@ public:
     // drained-read hint (drained_read.h), and the read would otherwise wait for its deadline.
     void read_eagerly(bool on) { s_->eager = on; }
     // The next read (only that one) waits for epoll to report the socket readable instead of
-    // trying it first. For the first read of a fresh upstream connection right after the
-    // request went out in one write: nothing can have arrived before the request, and what
-    // arrives later raises an edge; the recv tried first would fail with EAGAIN. Only safe
-    // when the process has not waited on epoll since the request went out (an edge taken
-    // then, with no read pending, is what the recv tried first would find).
-    void await_readable() { s_->await_readable = true; }
+    // trying it first, if the connection was quiet when its connect completed: made by
+    // async_connect(endpoint), established, nothing received (no byte, no FIN; TCP_INFO). For
+    // the first read of a fresh upstream connection right after the request went out in one
+    // write: what the peer sends after that check raises an epoll edge, which the read gets;
+    // the recv tried first would fail with EAGAIN. The caller must not have waited on epoll
+    // since the connect completed (an edge taken then, with no read pending, would be lost).
+    void await_readable() { s_->await_readable = std::exchange(s_->quiet, false); }
     void cancel();
     void close();
 
@@ -93,8 +95,8 @@ public:
                 // spares the next read's recv that would fail with EAGAIN (drained_read.h).
                 if constexpr (std::is_convertible_v<const Buffers&, boost::asio::mutable_buffer>) {
                     const boost::asio::mutable_buffer one(b);
-                    if (s->eager && try_now(s, one, handler)) return;
                     const bool try_first = !std::exchange(s->await_readable, false);
+                    if (s->eager && try_now(s, one, handler)) return;
                     drained::async_read_some(s->socket, *s->reactor, one,
                                              Done<decltype(handler)>{std::move(handler), s},
                                              try_first);
@@ -158,6 +160,7 @@ private:
         Timer timer;
         drained::Reactor* reactor;
         bool eager = false;       // read_eagerly
+        bool quiet = false;           // nothing received when the connect completed
         bool await_readable = false;  // await_readable: the next read only
         Clock::time_point deadline = Clock::time_point::max();
         Clock::time_point armed = Clock::time_point::max();  // max: no wait pending
@@ -208,23 +211,39 @@ private:
         void operator()(boost::system::error_code ec) {
             if (!ec) {
                 Socket& socket = this->s->socket;
-                tcp_info info{};
+                TcpInfo info{};
                 socklen_t len = sizeof info;
                 if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &len) !=
                     0) {
                     ec = socket_state::error_of(errno);
-                } else if (info.tcpi_state == TCP_SYN_SENT || info.tcpi_state == TCP_SYN_RECV) {
+                } else if (info.base.tcpi_state == TCP_SYN_SENT ||
+                           info.base.tcpi_state == TCP_SYN_RECV) {
                     socket.async_wait(Socket::wait_write, std::move(*this));
                     return;
-                } else if (info.tcpi_state != TCP_ESTABLISHED &&
-                           info.tcpi_state != TCP_CLOSE_WAIT) {
+                } else if (info.base.tcpi_state != TCP_ESTABLISHED &&
+                           info.base.tcpi_state != TCP_CLOSE_WAIT) {
                     ec = pending_error(socket.native_handle());
+                } else {
+                    this->s->quiet = info.base.tcpi_state == TCP_ESTABLISHED &&
+                                     len >= sizeof info && info.bytes_received == 0;
                 }
             }
             finish(ec);
         }
         void finish(boost::system::error_code ec) { Done<Handler>::operator()(ec); }
     };
+
+    // The kernel's tcp_info as far as tcpi_bytes_received: glibc's struct stops at
+    // tcpi_total_retrans, and the kernel only ever appends fields.
+    struct TcpInfo {
+        tcp_info base;
+        std::uint64_t pacing_rate;
+        std::uint64_t max_pacing_rate;
+        std::uint64_t bytes_acked;
+        std::uint64_t bytes_received;
+    };
+    static_assert(sizeof(tcp_info) == 104 && sizeof(TcpInfo) == 136,
+                  "tcp_info layout: tcpi_bytes_received at 128 (linux/tcp.h)");
 
     // A failed connect's error (SO_ERROR); not_connected when the socket reports none.
     static boost::system::error_code pending_error(int fd) {

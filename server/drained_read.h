@@ -107,6 +107,10 @@ inline bool recv_outcome(ssize_t n, boost::system::error_code& ec, std::size_t& 
 }
 
 namespace impl {
+// The operation whose start (the reactor's attempt in start_op) is declined: set on this
+// thread around start_op only, so an attempt after an epoll report, on any thread, is made.
+inline thread_local const ad::reactor_op* declined_start = nullptr;
+
 template <class Handler>
 class RecvOp : public ad::reactor_op {
 public:
@@ -118,7 +122,7 @@ public:
 
     static status do_perform(ad::reactor_op* base) {
         auto* o = static_cast<RecvOp*>(base);
-        if (o->skip_) return not_done;  // the attempt at the start: wait for epoll instead
+        if (declined_start == base) return not_done;  // the attempt at the start: wait instead
         iovec iov{o->buffer_.data(), o->buffer_.size()};
         alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
         msghdr msg{};
@@ -161,9 +165,6 @@ public:
         }
     }
 
-    // Set while the reactor starts the operation (async_read_some's try_first false).
-    bool skip_ = false;
-
 private:
     int fd_;
     boost::asio::mutable_buffer buffer_;
@@ -190,9 +191,8 @@ inline Reactor& reactor_of(Socket& socket) {
 // socket.async_read_some; `reactor` is reactor_of(socket). An empty buffer completes at once
 // with 0 bytes, as there. try_first false: no recv before epoll reports the socket readable
 // (DeadlineStream::await_readable says when that is safe). The reactor's own attempt at the
-// start is declined from inside the operation rather than with start_op's allow_speculative
-// false, which costs an epoll_ctl to re-arm the descriptor. That needs the context run by one
-// thread (every io_context of ours): nothing else performs the operation before it is queued.
+// start is declined from inside the operation (impl::declined_start) rather than with
+// start_op's allow_speculative false, which costs an epoll_ctl to re-arm the descriptor.
 template <class Handler>
 void async_read_some(Socket& socket, Reactor& reactor, boost::asio::mutable_buffer buffer,
                      Handler&& handler, bool try_first = true) {
@@ -212,10 +212,10 @@ void async_read_some(Socket& socket, Reactor& reactor, boost::asio::mutable_buff
     Op* op = p.p;
     p.v = p.p = nullptr;
     if (buffer.size() != 0 && socket_state::for_async_operations(s, op->ec_)) {
-        op->skip_ = !try_first;
+        if (!try_first) impl::declined_start = op;
         reactor.start_op(ad::reactor::read_op, s.socket_, s.reactor_data_, op, is_continuation,
                          true);
-        op->skip_ = false;  // queued now (or completing): epoll's report performs it
+        impl::declined_start = nullptr;  // the operation is the reactor's now: not touched
     } else {
         reactor.post_immediate_completion(op, is_continuation);
     }

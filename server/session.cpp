@@ -108,6 +108,7 @@ class Lent {
 public:
     Lent(std::string& owner, std::string& field) : owner_(owner), field_(field) {
         field_.swap(owner_);
+        field_.clear();  // the storage only, not the last request's value
     }
     ~Lent() { owner_.swap(field_); }
     Lent(const Lent&) = delete;

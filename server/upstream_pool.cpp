@@ -45,7 +45,9 @@ UpstreamConnectionPtr UpstreamPool::take_idle(
     IdleList* list = last_list_.find(idle_, target.url);
     if (!list) return nullptr;
     auto& conns = list->conns;
-    auto now = coarse_clock::now();  // idle stamps are coarse: a tick does not matter here
+    // Precise, against the coarse stamp: a connection looks up to a tick older, never younger,
+    // than it is, so none is reused past keepalive_idle_timeout.
+    auto now = std::chrono::steady_clock::now();
     while (!conns.empty()) {
         UpstreamConnectionPtr c = std::move(conns.back());
         conns.pop_back();

@@ -20,10 +20,14 @@ class ErrorsTest(GatewayTestCase):
         cls.addClassCleanup(cls.up.stop)
         cls.addClassCleanup(cls.release.set)
         cls.dead_port = free_port_closed()
-        # Accepts and closes at once, without reading: the request meets a closed socket.
+        # Accepts and closes at once, without reading: the request meets a closed socket (or,
+        # with half_close, only sends its FIN and keeps the socket open, unread).
         cls.hangup_listener = socket.create_server(("127.0.0.1", 0))
         cls.hangup_listener.settimeout(0.2)
         cls.hangups = 0
+        cls.half_close = False
+        cls.lingering: list[socket.socket] = []
+        cls.addClassCleanup(lambda: [c.close() for c in cls.lingering])
         threading.Thread(target=cls._hang_up_loop, daemon=True).start()
         cls.addClassCleanup(cls.hangup_listener.close)
         cfg = base_config(
@@ -56,8 +60,12 @@ class ErrorsTest(GatewayTestCase):
                 continue
             except OSError:
                 return  # closed at cleanup
-            conn.close()
-            cls.hangups += 1
+            cls.hangups += 1  # before the close, which the test may see first
+            if cls.half_close:
+                conn.shutdown(socket.SHUT_WR)  # a lingering close: its FIN, then it stays
+                cls.lingering.append(conn)
+            else:
+                conn.close()
 
     def setUp(self) -> None:
         self.up.clear()
@@ -116,6 +124,20 @@ class ErrorsTest(GatewayTestCase):
         self.assert_error(r, 502, "upstream_unavailable")
         self.assertLess(elapsed, 2.5, "the gateway waited for the response timeout")
         self.assertGreaterEqual(self.hangups, 1, "the upstream never saw a connection")
+
+    def test_upstream_that_half_closes_at_once_is_502_without_waiting(self) -> None:
+        # No reset follows here: the FIN itself must end the exchange, however it falls
+        # against the connect's completion (seen with it: no waiting read; after it: an edge).
+        type(self).half_close = True
+        try:
+            for _ in range(5):
+                t0 = time.monotonic()
+                r = self.gw.get("/hangup")
+                elapsed = time.monotonic() - t0
+                self.assert_error(r, 502, "upstream_unavailable")
+                self.assertLess(elapsed, 2.5, "the gateway waited for the response timeout")
+        finally:
+            type(self).half_close = False
 
     def test_upstream_garbage_is_502(self) -> None:
         def garbage(req):
