@@ -27,8 +27,9 @@ using tcp = asio::ip::tcp;
 
 using Pair = test::LoopbackPair;
 
-// Runs what is ready now (the reactor included) without blocking.
-void poll(Pair& p) {
+// Runs what is ready now (the reactor included) without blocking. P: Pair or ConnectedPair.
+template <class P>
+void poll(P& p) {
     p.ioc.restart();
     p.ioc.poll();
 }
@@ -40,7 +41,8 @@ struct Result {
 };
 
 // Starts a read of up to `size` bytes into `out`.
-void start_read(Pair& p, std::string& out, std::size_t size, Result& r) {
+template <class P>
+void start_read(P& p, std::string& out, std::size_t size, Result& r) {
     out.assign(size, '\0');
     p.stream->async_read_some(asio::buffer(out), [&r](boost::system::error_code ec, std::size_t n) {
         r = {true, ec, n};
@@ -48,7 +50,8 @@ void start_read(Pair& p, std::string& out, std::size_t size, Result& r) {
 }
 
 // Runs the context until the read completes, for at most 2 s (a lost edge shows as a hang).
-void run_until(Pair& p, const Result& r) {
+template <class P>
+void run_until(P& p, const Result& r) {
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     p.ioc.restart();  // a context that ran out of work stays stopped until restarted
     while (!r.done && std::chrono::steady_clock::now() < until)
@@ -241,55 +244,40 @@ struct ConnectedPair {
     asio::io_context peer_ioc;
     tcp::acceptor acceptor{peer_ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
     tcp::socket peer{peer_ioc};
-    DeadlineStream stream{ioc.get_executor()};
+    std::optional<DeadlineStream> stream{std::in_place, ioc.get_executor()};
 
     template <class Before>
     explicit ConnectedPair(Before before) {
-        bool done = false;
-        boost::system::error_code ec;
-        stream.async_connect(acceptor.local_endpoint(), [&](boost::system::error_code e) {
-            done = true;
-            ec = e;
-        });
+        Result c;
+        stream->async_connect(acceptor.local_endpoint(),
+                              [&c](boost::system::error_code e) { c = {true, e, 0}; });
         peer = acceptor.accept();
         before(*this);
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        while (!done && std::chrono::steady_clock::now() < until)
-            ioc.run_one_for(std::chrono::milliseconds(50));
-        REQUIRE(done);
-        REQUIRE_FALSE(ec);
+        run_until(*this, c);
+        REQUIRE(c.done);
+        REQUIRE_FALSE(c.ec);
     }
     ConnectedPair() : ConnectedPair([](ConnectedPair&) {}) {}
     void send(const std::string& s) { asio::write(peer, asio::buffer(s)); }
-    void poll() {
-        ioc.restart();
-        ioc.poll();
-    }
-    void start_read(std::string& out, std::size_t size, Result& r) {
-        out.assign(size, '\0');
-        stream.async_read_some(asio::buffer(out), [&r](boost::system::error_code ec,
-                                                      std::size_t n) { r = {true, ec, n}; });
-    }
-    void run_until(const Result& r) {
-        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-        ioc.restart();
-        while (!r.done && std::chrono::steady_clock::now() < until)
-            ioc.run_one_for(std::chrono::milliseconds(50));
-    }
 };
+
+// await_readable, then a read that waits (nothing new has come).
+void start_waiting_read(ConnectedPair& c, std::string& buf, Result& r) {
+    c.stream->await_readable();
+    start_read(c, buf, 2048, r);
+    poll(c);
+    CHECK_FALSE(r.done);
+}
 
 TEST_CASE("await_readable: the read waits for epoll and gets what arrives") {
     SECTION("data sent after the read started") {
         ConnectedPair c;
         std::string buf;
         Result r;
-        c.stream.await_readable();
-        c.start_read(buf, 2048, r);
-        c.poll();
-        CHECK_FALSE(r.done);
+        start_waiting_read(c, buf, r);
         c.send("HTTP/1.1 200 OK");
-        c.run_until(r);
+        run_until(c, r);
         REQUIRE(r.done);
         REQUIRE_FALSE(r.ec);
         CHECK(buf.substr(0, r.n) == "HTTP/1.1 200 OK");
@@ -302,9 +290,9 @@ TEST_CASE("await_readable: the read waits for epoll and gets what arrives") {
         Result r;
         c.send("early");
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        c.stream.await_readable();
-        c.start_read(buf, 2048, r);
-        c.run_until(r);
+        c.stream->await_readable();
+        start_read(c, buf, 2048, r);
+        run_until(c, r);
         REQUIRE(r.done);
         CHECK(buf.substr(0, r.n) == "early");
     }
@@ -312,11 +300,9 @@ TEST_CASE("await_readable: the read waits for epoll and gets what arrives") {
         ConnectedPair c;
         std::string buf;
         Result r;
-        c.stream.await_readable();
-        c.start_read(buf, 2048, r);
-        c.poll();
+        start_waiting_read(c, buf, r);
         c.peer.close();
-        c.run_until(r);
+        run_until(c, r);
         REQUIRE(r.done);
         CHECK(r.ec == asio::error::eof);
     }
@@ -331,15 +317,23 @@ TEST_CASE("await_readable: the read does not try the socket first") {
     Result r;
     c.send("first ");
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    c.poll();
-    c.stream.await_readable();
-    c.start_read(buf, 2048, r);
-    c.poll();
-    CHECK_FALSE(r.done);
+    poll(c);
+    start_waiting_read(c, buf, r);
     c.send("second");
-    c.run_until(r);
+    run_until(c, r);
     REQUIRE(r.done);
     CHECK(buf.substr(0, r.n) == "first second");
+}
+
+// await_readable, then a read that must complete without waiting for a new edge.
+template <class P>
+Result read_with_await_readable(P& p, std::string& buf) {
+    Result r;
+    p.stream->await_readable();
+    start_read(p, buf, 2048, r);
+    poll(p);
+    REQUIRE(r.done);
+    return r;
 }
 
 TEST_CASE("await_readable has no effect on a connection that heard from its peer first") {
@@ -348,35 +342,20 @@ TEST_CASE("await_readable has no effect on a connection that heard from its peer
     SECTION("a FIN") {
         ConnectedPair c([](ConnectedPair& k) { k.peer.shutdown(tcp::socket::shutdown_send); });
         std::string buf;
-        Result r;
-        c.stream.await_readable();
-        c.start_read(buf, 2048, r);
-        c.poll();
-        REQUIRE(r.done);
-        CHECK(r.ec == asio::error::eof);
+        CHECK(read_with_await_readable(c, buf).ec == asio::error::eof);
     }
     SECTION("bytes") {
         ConnectedPair c([](ConnectedPair& k) { k.send("hello"); });
         std::string buf;
-        Result r;
-        c.stream.await_readable();
-        c.start_read(buf, 2048, r);
-        c.poll();
-        REQUIRE(r.done);
-        CHECK(buf.substr(0, r.n) == "hello");
+        CHECK(buf.substr(0, read_with_await_readable(c, buf).n) == "hello");
     }
     SECTION("a stream that was not connected by async_connect (accepted)") {
         Pair p;
         std::string buf;
-        Result r;
         p.send("there");
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         poll(p);  // the edge is taken
-        p.stream->await_readable();
-        start_read(p, buf, 2048, r);
-        poll(p);
-        REQUIRE(r.done);
-        CHECK(buf.substr(0, r.n) == "there");
+        CHECK(buf.substr(0, read_with_await_readable(p, buf).n) == "there");
     }
 }
 
@@ -386,15 +365,15 @@ TEST_CASE("await_readable holds for one read only") {
     ConnectedPair c;
     std::string buf;
     Result r;
-    c.stream.await_readable();
-    c.start_read(buf, 4, r);
+    c.stream->await_readable();
+    start_read(c, buf, 4, r);
     c.send("0123456789");
-    c.run_until(r);
+    run_until(c, r);
     REQUIRE(r.done);
     CHECK(buf == "0123");
     Result r2;
-    c.start_read(buf, 2048, r2);
-    c.run_until(r2);
+    start_read(c, buf, 2048, r2);
+    run_until(c, r2);
     REQUIRE(r2.done);
     CHECK(buf.substr(0, r2.n) == "456789");
 }
