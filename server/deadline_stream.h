@@ -37,7 +37,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/coarse_clock.h"
 #include "server/drained_read.h"
 #include "server/executor.h"
 #include "server/socket_state.h"
@@ -63,11 +62,9 @@ public:
     Socket& lowest_layer() { return s_->socket; }
     const Socket& lowest_layer() const { return s_->socket; }
 
-    // Counted from the coarse clock (coarse_clock.h): the timeout lasts d, up to a clock tick
-    // more.
     template <class Rep, class Period>
     void expires_after(std::chrono::duration<Rep, Period> d) {
-        expires_at(coarse_clock::deadline_start() + std::chrono::duration_cast<Clock::duration>(d));
+        expires_at(Clock::now() + std::chrono::duration_cast<Clock::duration>(d));
     }
     void expires_at(Clock::time_point t);
     void expires_never() { s_->deadline = Clock::time_point::max(); }

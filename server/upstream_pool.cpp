@@ -10,7 +10,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 
-#include "server/coarse_clock.h"
 #include "server/log.h"
 #include "server/stream_ops.h"
 #include "server/tls.h"
@@ -45,8 +44,6 @@ UpstreamConnectionPtr UpstreamPool::take_idle(
     IdleList* list = last_list_.find(idle_, target.url);
     if (!list) return nullptr;
     auto& conns = list->conns;
-    // Precise, against the coarse stamp: a connection looks up to a tick older, never younger,
-    // than it is, so none is reused past keepalive_idle_timeout.
     auto now = std::chrono::steady_clock::now();
     while (!conns.empty()) {
         UpstreamConnectionPtr c = std::move(conns.back());
@@ -163,7 +160,7 @@ void UpstreamPool::release(UpstreamConnectionPtr conn, const config::Upstream& u
     if (!list) list = last_list_.remember(idle_.emplace(conn->key, IdleList{}).first);
     list->idle_timeout = upstream.keepalive_idle_timeout;
     if (list->conns.size() >= upstream.keepalive_max_idle) return;  // dropped: closes
-    conn->idle_since = coarse_clock::now();
+    conn->idle_since = std::chrono::steady_clock::now();
     conn->tcp().expires_never();
     list->conns.push_back(std::move(conn));
 }
