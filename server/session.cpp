@@ -99,9 +99,6 @@ void finish_request(Worker& worker, RequestContext& ctx, std::string_view method
     worker.shared().access_log->write(ctx, method, worker.log_line());
 }
 
-// How a request was answered: at once (`now`: whether the connection may carry on), or by a
-// coroutine still to be awaited (`later`, when valid). A request answered without waiting
-// (a respond: route, the proxy's frame handed back) costs the session no coroutine frame.
 // Lends a string's storage to a request's field for the request's length (swapped in, then
 // back), so that its capacity carries over from one request of the connection to the next.
 class Lent {
@@ -119,6 +116,9 @@ private:
     std::string& field_;
 };
 
+// How a request was answered: at once (`now`: whether the connection may carry on), or by a
+// coroutine still to be awaited (`later`, when valid). A request answered without waiting
+// (a respond: route, the proxy's frame handed back) costs the session no coroutine frame.
 struct Handled {
     Task<bool> later;
     bool now = false;
