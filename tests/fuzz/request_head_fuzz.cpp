@@ -107,7 +107,8 @@ void forward(http::request<http::empty_body> req, const routes::SplitTarget& tar
     if (!target.query.empty()) path += "?" + target.query;
     const config::Credentials creds = credentials(pick);
     server::append_query_credential(creds, path);
-    std::string id = server::request_id_for(req["x-request-id"]);
+    std::string id;
+    server::assign_request_id(id, req["x-request-id"]);
     server::UpstreamHead head;
     head.prepare(req, {"10.1.2.3", peer_trusted, pick % 2 == 0, id},
                  match.route->spec.request_headers, creds, false, std::nullopt);
@@ -136,7 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     parser.put(asio::buffer(data, size), ec);
     if (!parser.is_header_done()) return 0;
     auto& req = parser.get();
-    std::string id = server::request_id_for(req["x-request-id"]);
+    std::string id;
+    server::assign_request_id(id, req["x-request-id"]);
     check(!id.empty() && id.size() <= 128);
     check(server::next_traceparent(req["traceparent"]).size() == server::kTraceparentSize);
     check_client_ip(req);
